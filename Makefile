@@ -1,0 +1,76 @@
+# `make` alone lists the targets. Every target that needs Python bootstraps .venv first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+# The stamp is newer than requirements.txt once the lock is installed; an older stamp re-syncs.
+VENV_STAMP := $(VENV)/.installed
+UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.txt)
+
+# The checkout's own package comes first on the path (also for the notebook kernels, which
+# inherit it), so a second checkout never renders with another checkout's code.
+export PYTHONPATH := $(CURDIR)/src
+
+DATA := data/datapackage.json $(wildcard data/*.csv)
+SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
+VARIANTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
+NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/[0-9]*.ipynb))))
+REPORTS := $(foreach v,$(VARIANTS),$(foreach n,$(NOTEBOOKS),reports/$(v)/$(n).html))
+VALIDATED := build/validated.stamp
+
+.PHONY: help report validate test lint lab lock clean bench
+
+help: ## Show this list of targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	@echo "==> Setting up $(VENV) from requirements.txt (first run only; about 20 s)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(UV) pip sync --quiet --python $(PY) --compile-bytecode requirements.txt
+	@$(UV) pip install --quiet --python $(PY) --no-deps --editable .
+	@$(PY) -m ipykernel install --sys-prefix --name haiti-mss --display-name "Python (haiti-mss)" >/dev/null
+	@touch $@
+
+$(VALIDATED): $(DATA) $(SRC) $(VENV_STAMP)
+	@echo "==> Validating data/"
+	@$(PY) -m haiti_mss validate
+	@mkdir -p $(@D) && touch $@
+
+validate: $(VALIDATED) ## Check every table in data/ against its schema and the cross-table rules
+
+# One rule per (variant, notebook): a change to a notebook, a parameter file, the data or the
+# package re-renders exactly what depends on it; `make -j2 report` renders two at a time.
+define report_rule
+reports/$(1)/$(2).html: notebooks/$(2).ipynb params/$(1).yaml $(DATA) $(SRC) $(VALIDATED)
+	@$(PY) -m haiti_mss render notebooks/$(2).ipynb params/$(1).yaml $$@
+endef
+$(foreach v,$(VARIANTS),$(foreach n,$(NOTEBOOKS),$(eval $(call report_rule,$(v),$(n)))))
+
+reports/index.html: $(REPORTS) $(wildcard params/*.yaml) $(SRC)
+	@$(PY) -m haiti_mss index $@
+
+report: reports/index.html ## Validate the data, render every report variant, write reports/index.html
+	@echo "Reports: $(CURDIR)/reports/index.html"
+
+test: $(VENV_STAMP) ## Run the whole test suite
+	@$(PY) -m pytest
+
+lint: $(VENV_STAMP) ## Check style with ruff
+	@$(VENV)/bin/ruff check src tests
+
+lab: $(VENV_STAMP) ## Open JupyterLab on notebooks/ with the project kernel
+	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root
+
+lock: ## Recompile requirements.txt (the full lock) from requirements.in
+	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
+	@uv pip compile --quiet --python $(PYTHON) --override overrides.txt requirements.in -o requirements.txt
+	@echo "requirements.txt: $$(grep -c '==' requirements.txt) pinned packages"
+
+clean: ## Remove build output (reports/, build/); never touches data/
+	@rm -rf build reports/*/ reports/index.html
+	@echo "Removed build/ and rendered reports"

@@ -1,0 +1,87 @@
+"""Command line: ``python -m haiti_mss {validate,snapshot,render,index}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import HaitiMSSError
+
+
+def _validate(args) -> int:
+    from . import validation
+
+    validation.validate(Path(args.data_dir) if args.data_dir else None)
+    print("data/: all tables valid", file=sys.stderr)
+    return 0
+
+
+def _snapshot(args) -> int:
+    from .snapshot import snapshot
+
+    snap = snapshot(args.as_of)
+    head = snap.headline()
+    if args.format == "json":
+        print(json.dumps(head, indent=2, ensure_ascii=False))
+        return 0
+    print(f"As of {head['as_of']} (data {head['data_version']}), current mission "
+          f"{head['current_mission']}")
+    for mission, m in head["missions"].items():
+        print(f"\n{mission}: deployed {m['total_deployed']:,}, pledged {m['total_pledged']:,}")
+        for c in m["contributors"]:
+            print(f"  {c['iso3']}  deployed {c['deployed'] or 0:>6,}  pledged {c['pledged'] or 0:>6,}"
+                  f"  {c['name']}")
+    return 0
+
+
+def _render(args) -> int:
+    from .render import render_notebook
+
+    render_notebook(Path(args.notebook), Path(args.params), Path(args.out))
+    return 0
+
+
+def _index(args) -> int:
+    from .dataset import data_version
+    from .render import write_index
+
+    write_index(Path(args.out), data_version())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m haiti_mss", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check every table in data/; list all problems")
+    p.add_argument("--data-dir", help="validate another copy of the data")
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("snapshot", help="headline figures as reported by a date")
+    p.add_argument("--as-of", required=True, help="YYYY-MM-DD")
+    p.add_argument("--format", choices=["json", "text"], default="text")
+    p.set_defaults(func=_snapshot)
+    p = sub.add_parser("render", help="execute one notebook for one variant, write its HTML")
+    p.add_argument("notebook")
+    p.add_argument("params")
+    p.add_argument("out")
+    p.set_defaults(func=_render)
+    p = sub.add_parser("index", help="write reports/index.html")
+    p.add_argument("out")
+    p.set_defaults(func=_index)
+    args = parser.parse_args(argv)
+    if args.command == "snapshot":
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(args.as_of)
+        except ValueError:
+            parser.error(f"--as-of {args.as_of!r}: expected a date as YYYY-MM-DD")
+    try:
+        return args.func(args)
+    except HaitiMSSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was left in reports/", file=sys.stderr)
+        return 130

@@ -1,0 +1,117 @@
+"""Load the validated tables as typed data frames, each fact joined to when and by whom it was
+reported."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths, validation
+
+# Higher ranks win a conflict between reports of the same quantity on the same date.
+SOURCE_KIND_RANK = {
+    "un_document": 7,
+    "government": 6,
+    "wire_service": 5,
+    "newspaper": 4,
+    "research": 3,
+    "other": 2,
+    "aggregator": 1,
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """All tables of ``data/``; fact tables carry ``reported_date``, ``source_kind`` and
+    ``group_id`` (the first report of the quantity that the row reports)."""
+
+    sources: pd.DataFrame
+    personnel: pd.DataFrame
+    money: pd.DataFrame
+    requirements: pd.DataFrame
+    mandates: pd.DataFrame
+    context: pd.DataFrame
+    fx_rates: pd.DataFrame
+    version: str
+
+    def facts(self, name: str) -> pd.DataFrame:
+        """A fact table by name."""
+        return getattr(self, name)
+
+
+def data_version(data_dir: Path | None = None) -> str:
+    """A short content hash of every file in ``data/``: names a data release in reports."""
+    data_dir = Path(data_dir or paths.data_dir())
+    digest = hashlib.sha256()
+    for path in sorted(data_dir.glob("*.csv")) + [paths.schema_path(data_dir)]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def reported_dates(sources: pd.DataFrame) -> pd.Series:
+    """When each source's facts count as reported: its publication date, or for an undated
+    page the day we read it (we cannot vouch for it earlier), indexed by source_id."""
+    dates = sources["date_published"].fillna(sources["date_accessed"])
+    return pd.Series(dates.to_numpy(), index=sources["source_id"])
+
+
+def _typed(frame: pd.DataFrame, resource: dict) -> pd.DataFrame:
+    frame = frame.copy()
+    for field in resource["schema"]["fields"]:
+        name, kind = field["name"], field["type"]
+        if kind == "date":
+            frame[name] = pd.to_datetime(frame[name], format="%Y-%m-%d")
+        elif kind == "integer":
+            frame[name] = pd.to_numeric(frame[name]).astype("Int64")
+        elif kind == "number":
+            frame[name] = pd.to_numeric(frame[name]).astype(float)
+    return frame
+
+
+def _group_ids(frame: pd.DataFrame) -> pd.Series:
+    """Follow each restatement chain to its first row."""
+    parent = dict(zip(frame["fact_id"], frame["restates_id"], strict=True))
+
+    def root(fact_id: str) -> str:
+        while isinstance(parent.get(fact_id), str):
+            fact_id = parent[fact_id]
+        return fact_id
+
+    return frame["fact_id"].map(root)
+
+
+def load_dataset(data_dir: Path | None = None, *, check: bool = True) -> Dataset:
+    """Validate (unless ``check`` is False) and load every table.
+
+    Raises :class:`~haiti_mss.errors.DataValidationError` listing every problem found.
+    """
+    data_dir = Path(data_dir or paths.data_dir())
+    if check:
+        validation.validate(data_dir)
+    schema = validation.load_schema(data_dir)
+    tables = {}
+    for resource in schema["resources"]:
+        raw = validation._read(data_dir, resource)
+        tables[resource["name"]] = _typed(raw, resource)
+    sources = tables["sources"]
+    by_source = sources.set_index("source_id")
+    for name in validation.FACT_TABLES:
+        frame = tables[name]
+        frame["reported_date"] = frame["source_id"].map(reported_dates(sources))
+        frame["source_kind"] = frame["source_id"].map(by_source["kind"])
+        frame["source_rank"] = frame["source_kind"].map(SOURCE_KIND_RANK).astype(int)
+        if "refers_to_date" not in frame:  # an estimate describes the day it was published
+            frame["refers_to_date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        # A number whose source gives no date describes the day it was reported.
+        frame["refers_to_date_stated"] = frame["refers_to_date"].notna()
+        frame["refers_to_date"] = frame["refers_to_date"].fillna(frame["reported_date"])
+        frame["group_id"] = _group_ids(frame)
+    fx = tables["fx_rates"]
+    fx["usd_per_unit"] = fx["rate"].where(fx["quote"] == "usd_per_unit", 1.0 / fx["rate"])
+    mandates = tables["mandates"]
+    mandates["reported_date"] = mandates["source_id"].map(reported_dates(sources))
+    return Dataset(**tables, version=data_version(data_dir))

@@ -1,0 +1,29 @@
+"""Every path the project uses, derived from the package's own location.
+
+Nothing else builds ``../data``-style strings. ``HAITI_MSS_DATA_DIR`` points the whole pipeline
+at another copy of the data (the tests use it to prove report numbers come from the data).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ROOT = PACKAGE_DIR.parent.parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+PARAMS_DIR = ROOT / "params"
+REPORTS_DIR = ROOT / "reports"
+BUILD_DIR = ROOT / "build"
+
+
+def data_dir() -> Path:
+    """The data folder in use: ``$HAITI_MSS_DATA_DIR`` if set, else ``data/`` in the checkout."""
+    override = os.environ.get("HAITI_MSS_DATA_DIR")
+    return Path(override).resolve() if override else ROOT / "data"
+
+
+def schema_path(directory: Path | None = None) -> Path:
+    """The Frictionless data package descriptor that holds the schema of every table."""
+    return (directory or data_dir()) / "datapackage.json"

@@ -1,0 +1,138 @@
+"""Deployed and pledged personnel, computed from the event rows of ``data/personnel.csv``.
+
+Deployed strength of a contributor on a date is its last reported stock (``deployed`` rows)
+on or before that date, rolled forward by the arrivals and departures reported after it; a
+contributor with no reported stock is the sum of its arrivals less its departures.
+Pledged personnel is the sum of distinct pledges (restatements of a pledge count once).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .timeline import as_timestamp, collapse_types, known_by, resolve_conflicts
+
+DEPLOYED_RULE = (
+    "Deployed = the last reported head-count of a contributor on or before the date, plus the "
+    "arrivals and less the departures reported after that count; with no head-count, the sum "
+    "of reported arrivals less departures."
+)
+
+
+def resolved_events(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The rows known on ``as_of``, one per reported quantity, types collapsed per date."""
+    known = known_by(personnel, as_of)
+    chosen = resolve_conflicts(known, "count")
+    return collapse_types(chosen)
+
+
+def deployed_on(events: pd.DataFrame, on) -> pd.DataFrame:
+    """Deployed strength per (mission, contributor) on date ``on``, from collapsed events.
+
+    Returns columns mission, contributor_iso3, deployed, basis, stock_date.
+    """
+    on = as_timestamp(on)
+    events = events[(events["refers_to_date"] <= on) & (events["contributor_iso3"] != "")]
+    rows = []
+    for (mission, who), own in events.groupby(["mission", "contributor_iso3"], sort=True):
+        stocks = own[own["event"] == "deployed"]
+        flows = own[own["event"].isin(["arrived", "departed"])]
+        if not stocks.empty:
+            last = stocks.loc[stocks["refers_to_date"].idxmax()]
+            start, since = int(last["count"]), last["refers_to_date"]
+            later = flows[flows["refers_to_date"] > since]
+            basis = "reported count" if later.empty else "reported count + later flows"
+        elif not flows.empty:
+            start, since, later, basis = 0, pd.NaT, flows, "sum of arrivals"
+        else:
+            continue
+        net = later.loc[later["event"] == "arrived", "count"].sum() - later.loc[
+            later["event"] == "departed", "count"].sum()
+        rows.append({"mission": mission, "contributor_iso3": who,
+                     "deployed": max(int(start + net), 0), "basis": basis, "stock_date": since})
+    return pd.DataFrame(rows, columns=["mission", "contributor_iso3", "deployed", "basis",
+                                       "stock_date"])
+
+
+def pledged_on(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Pledged personnel per (mission, contributor): the sum of distinct pledges known on
+    ``as_of``, with the date of the latest one."""
+    known = known_by(personnel, as_of)
+    pledges = resolve_conflicts(known[known["event"] == "pledged"], "count")
+    pledges = collapse_types(pledges)
+    pledges = pledges[pledges["contributor_iso3"] != ""]
+    return (pledges.groupby(["mission", "contributor_iso3"])
+            .agg(pledged=("count", "sum"), last_pledge_date=("refers_to_date", "max"))
+            .reset_index())
+
+
+def mission_totals(personnel: pd.DataFrame, as_of, event: str = "deployed") -> pd.DataFrame:
+    """Mission-wide figures the sources themselves reported (contributor empty), resolved."""
+    known = known_by(personnel, as_of)
+    rows = known[known["contributor_iso3"].isna() & (known["event"] == event)]
+    return resolve_conflicts(rows, "count")
+
+
+def monthly_deployed(personnel: pd.DataFrame, as_of, start=None) -> pd.DataFrame:
+    """Deployed strength per contributor at each month end up to ``as_of`` (long format),
+    using only what had been reported by ``as_of``."""
+    as_of = as_timestamp(as_of)
+    events = resolved_events(personnel, as_of)
+    if events.empty:
+        return pd.DataFrame(columns=["month_end", "mission", "contributor_iso3", "deployed"])
+    first = as_timestamp(start) if start is not None else events["refers_to_date"].min()
+    month_ends = list(pd.date_range(first, as_of, freq="ME"))
+    if not month_ends or month_ends[-1] != as_of:
+        month_ends.append(as_of)  # the as-of date itself closes the series
+    frames = [deployed_on(events, m).assign(month_end=m) for m in month_ends]
+    out = pd.concat(frames, ignore_index=True)
+    return out[["month_end", "mission", "contributor_iso3", "deployed"]]
+
+
+def reconcile_totals(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Each mission-wide head-count a source reported, next to the sum of per-contributor
+    strength computed for the same date; the difference is listed, never hidden."""
+    totals = mission_totals(personnel, as_of)
+    events = resolved_events(personnel, as_of)
+    rows = []
+    for _, total in totals.iterrows():
+        per = deployed_on(events[events["mission"] == total["mission"]], total["refers_to_date"])
+        summed = int(per["deployed"].sum())
+        rows.append({"mission": total["mission"], "date": total["refers_to_date"],
+                     "reported_total": int(total["count"]), "sum_of_contributors": summed,
+                     "difference": int(total["count"]) - summed,
+                     "contributors": ", ".join(per["contributor_iso3"]),
+                     "source_id": total["source_id"]})
+    return pd.DataFrame(rows, columns=["mission", "date", "reported_total", "sum_of_contributors",
+                                       "difference", "contributors", "source_id"])
+
+
+def cited_sources(personnel: pd.DataFrame, as_of, mission: str) -> list[str]:
+    """Source ids of the rows a personnel figure for ``mission`` on ``as_of`` could draw on."""
+    known = known_by(personnel, as_of)
+    return sorted(set(known.loc[known["mission"] == mission, "source_id"]))
+
+
+def contributor_table(contributors: pd.DataFrame) -> pd.DataFrame:
+    """The per-contributor table a report shows: readable headers, gaps kept as gaps."""
+    out = pd.DataFrame({
+        "Contributor": contributors["name"],
+        "ISO3": contributors["contributor_iso3"],
+        "Pledged (people)": contributors["pledged"].astype("Float64"),
+        "Deployed (people)": contributors["deployed"].astype("Float64"),
+        "Deployed share of pledge (%)": (contributors["deployed"] / contributors["pledged"]
+                                         * 100).astype("Float64").round(0),
+        "How deployed was computed": contributors["basis"],
+    })
+    return out.reset_index(drop=True)
+
+
+def reconciliation_table(recon: pd.DataFrame) -> pd.DataFrame:
+    """The reconciliation a report shows."""
+    return pd.DataFrame({
+        "Date": recon["date"].dt.date.astype(str),
+        "Reported total": recon["reported_total"],
+        "Sum of contributors": recon["sum_of_contributors"],
+        "Difference": recon["difference"],
+        "Contributors counted": recon["contributors"],
+    }).reset_index(drop=True)

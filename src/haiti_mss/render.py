@@ -1,0 +1,298 @@
+"""Execute a report notebook with papermill and write one self-contained, offline HTML file.
+
+A report is written atomically (temporary file, then rename), only after its HTML passes the
+offline check, so a failed or interrupted run never leaves a half-written file and never
+replaces a good report. A failed notebook is kept under ``build/failed/`` for inspection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from . import offline, paths
+from .errors import ParameterError, RenderError
+
+KERNEL_NAME = "haiti-mss"
+START_TIMEOUT_S = 120
+EXECUTION_TIMEOUT_S = 900
+REPORT_KEYS = {"title", "description", "parameters"}
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _rel(path: Path) -> str:
+    path = Path(path).resolve()
+    return path.relative_to(paths.ROOT).as_posix() if path.is_relative_to(paths.ROOT) else path.name
+
+
+def notebook_parameters(notebook: Path) -> dict[str, dict]:
+    """The parameters a notebook declares in its ``parameters`` cell: name -> type and default."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    if not declared:
+        raise ParameterError(f"{_rel(notebook)}: no cell tagged 'parameters'")
+    return {name: {"type": spec["inferred_type_name"], "default": spec["default"]}
+            for name, spec in declared.items()}
+
+
+def read_report_spec(params_file: Path) -> dict:
+    """A report variant's YAML: title, description and the parameters passed to notebooks."""
+    params_file = Path(params_file)
+    try:
+        spec = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ParameterError(f"{_rel(params_file)}: cannot be read as YAML ({exc})") from None
+    if not isinstance(spec, dict):
+        raise ParameterError(f"{_rel(params_file)}: expected a mapping of keys to values")
+    unknown = set(spec) - REPORT_KEYS
+    if unknown:
+        raise ParameterError(
+            f"{_rel(params_file)}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"expected only {', '.join(sorted(REPORT_KEYS))}")
+    for key in ("title", "parameters"):
+        if key not in spec:
+            raise ParameterError(f"{_rel(params_file)}: missing key '{key}'")
+    if not isinstance(spec["parameters"], dict):
+        raise ParameterError(f"{_rel(params_file)}: 'parameters' must be a mapping")
+    return spec
+
+
+def _check_value(name: str, value, declared_type: str, where: str):
+    """Coerce a YAML value to what the notebook declares, or raise a clear error."""
+    if isinstance(value, dt.date):
+        value = value.isoformat()  # YAML reads 2024-09-30 as a date; notebooks take ISO text
+    expected = {"str": str, "int": int, "float": (int, float), "bool": bool}.get(declared_type)
+    if expected and (not isinstance(value, expected) or
+                     (declared_type == "int" and isinstance(value, bool))):
+        raise ParameterError(f"{where}: parameter '{name}' = {value!r}; expected a {declared_type}")
+    if (name == "as_of" and value != "latest") or name.endswith("_date"):
+        try:
+            parsed = dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"{where}: parameter '{name}' = {value!r}; expected a date as YYYY-MM-DD"
+                + (" or 'latest'" if name == "as_of" else "")) from None
+        if parsed > dt.date.today():
+            raise ParameterError(f"{where}: parameter '{name}' = {value!r} is in the future")
+    if name == "scenario":
+        from .model import scenario_names
+
+        if value not in scenario_names():
+            raise ParameterError(f"{where}: parameter 'scenario' = {value!r}; expected one of "
+                                 f"{', '.join(scenario_names())}")
+    return value
+
+
+def resolve_parameters(params_file: Path, notebooks: list[Path]) -> dict[Path, dict]:
+    """Check a variant's parameters against what its notebooks declare; return, per notebook,
+    the values to inject. A key no notebook declares is an error, not papermill's warning."""
+    spec = read_report_spec(params_file)
+    where = _rel(params_file)
+    declared = {nb: notebook_parameters(nb) for nb in notebooks}
+    known = set().union(*(d.keys() for d in declared.values())) if declared else set()
+    unknown = set(spec["parameters"]) - known
+    if unknown:
+        raise ParameterError(
+            f"{where}: unknown parameter(s) {', '.join(sorted(unknown))}; the notebooks declare "
+            f"{', '.join(sorted(known))}")
+    out = {}
+    for nb, params in declared.items():
+        out[nb] = {name: _check_value(name, spec["parameters"][name], params[name]["type"], where)
+                   for name in params if name in spec["parameters"]}
+    return out
+
+
+def _scrub(nb, notebook: Path, executed: Path) -> None:
+    """Keep the executed notebook free of local paths and run-to-run noise."""
+    meta = nb.metadata.setdefault("papermill", {})
+    meta["input_path"] = _rel(notebook)
+    meta["output_path"] = _rel(executed)
+    for key in ("start_time", "end_time", "duration"):
+        meta.pop(key, None)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        cell.metadata.get("papermill", {}).clear()
+        cell["id"] = f"cell-{index}"  # papermill gives its injected cell a random id
+
+
+def _drop_stderr(nb) -> list[str]:
+    """Warnings printed to stderr are for developers; they go to the terminal, not the report."""
+    dropped = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                dropped.append(output.get("text", "").strip())
+            else:
+                keep.append(output)
+        cell["outputs"] = keep
+    return dropped
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def export_html(nb, title: str) -> str:
+    """Offline HTML of an executed notebook: code hidden, no CDN scripts, CSS comments removed."""
+    from nbconvert import HTMLExporter
+
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="offline",
+                            extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return offline.strip_css_comments(body)
+
+
+def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
+                    parameters: dict | None = None) -> Path:
+    """Execute ``notebook`` with the variant's parameters and write ``out_html``."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook, params_file, out_html = Path(notebook), Path(params_file), Path(out_html)
+    variant = params_file.stem
+    if parameters is None:
+        parameters = resolve_parameters(params_file, [notebook])[notebook]
+    spec = read_report_spec(params_file)
+    executed = paths.BUILD_DIR / variant / f"{notebook.stem}.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    running = executed.with_name(f".{executed.stem}.running-{os.getpid()}.ipynb")
+    os.environ.pop("MPLBACKEND", None)  # the kernel inherits it and would lose inline figures
+    started = time.perf_counter()
+    _say(f"[{variant}] {notebook.stem}: executing ({', '.join(f'{k}={v}' for k, v in parameters.items())})")
+    try:
+        nb = papermill.execute_notebook(
+            str(notebook), str(running), parameters=parameters, kernel_name=KERNEL_NAME,
+            cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+            start_timeout=START_TIMEOUT_S, execution_timeout=EXECUTION_TIMEOUT_S,
+            shutdown_kernel="immediate",
+        )
+    except PapermillExecutionError as exc:
+        failed = paths.BUILD_DIR / "failed" / f"{variant}--{notebook.stem}.ipynb"
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if running.exists():
+            os.replace(running, failed)
+        raise RenderError(
+            f"{_rel(notebook)} (variant {variant}) failed in cell {exc.cell_index} "
+            f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"  the executed notebook is kept at {_rel(failed)}; the previous report, if any, "
+            f"is untouched") from None
+    except BaseException:
+        running.unlink(missing_ok=True)
+        raise
+    executed_s = time.perf_counter() - started
+    for text in _drop_stderr(nb):
+        _say(f"[{variant}] {notebook.stem}: stderr (not in report): {text[:300]}")
+    _scrub(nb, notebook, executed)
+    nbformat.write(nb, str(running))
+    os.replace(running, executed)
+    html = export_html(nb, f"{spec['title']}: {_notebook_title(nb, notebook)}")
+    bad = offline.problems(html, extra_paths=(str(paths.ROOT), str(paths.data_dir())))
+    if bad:
+        raise RenderError(f"{_rel(notebook)} (variant {variant}): the HTML is not safe to share, "
+                          f"so it was not written: " + "; ".join(bad[:10]))
+    _atomic_write(out_html, html.encode("utf-8"))
+    _say(f"[{variant}] {notebook.stem}: done in {time.perf_counter() - started:.1f} s "
+         f"(execute {executed_s:.1f} s) -> {_rel(out_html)} ({out_html.stat().st_size:,} bytes)")
+    return out_html
+
+
+def _notebook_title(nb, notebook: Path) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return notebook.stem
+
+
+def report_entries(params_dir: Path | None = None, reports_dir: Path | None = None) -> list[dict]:
+    """What ``reports/index.html`` lists: each variant, its as-of date and its rendered files."""
+    params_dir = params_dir or paths.PARAMS_DIR
+    reports_dir = reports_dir or paths.REPORTS_DIR
+    entries = []
+    for params_file in sorted(params_dir.glob("*.yaml")):
+        spec = read_report_spec(params_file)
+        as_of = spec["parameters"].get("as_of")
+        files = sorted((reports_dir / params_file.stem).glob("*.html"))
+        entries.append({"variant": params_file.stem, "title": spec["title"],
+                        "description": spec.get("description", ""),
+                        "as_of": as_of.isoformat() if isinstance(as_of, dt.date) else as_of,
+                        "files": [{"name": f.name, "href": f"{params_file.stem}/{f.name}",
+                                   "bytes": f.stat().st_size,
+                                   "title": _html_title(f)} for f in files]})
+    return entries
+
+
+def _html_title(path: Path) -> str:
+    import re
+
+    match = re.search(r"<title>(.*?)</title>", path.read_text(encoding="utf-8"), re.S)
+    return match.group(1).split(": ", 1)[-1] if match else path.stem
+
+
+def write_index(out: Path, data_version: str) -> Path:
+    """Write ``reports/index.html``: every variant with its as-of date and links to its reports."""
+    from html import escape
+
+    entries = report_entries(reports_dir=out.parent)
+    items = []
+    for e in entries:
+        links = "".join(
+            f'<li><a href="{escape(f["href"])}">{escape(f["title"])}</a> '
+            f'<span class="meta">({f["bytes"] / 1024:,.0f} KB)</span></li>' for f in e["files"])
+        items.append(
+            f'<section><h2>{escape(e["title"])}</h2>'
+            f'<p class="meta">Data as of {escape(str(e["as_of"] or "all data"))} · variant '
+            f'<code>{escape(e["variant"])}</code></p><p>{escape(e["description"])}</p>'
+            f'<ul>{links or "<li>not rendered yet</li>"}</ul></section>')
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Haiti MSS reports</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem;
+       line-height: 1.5; color: #1a202c; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-bottom: 0.2rem; }}
+.meta {{ color: #555; font-size: 0.9rem; }} section {{ border-top: 1px solid #ddd; padding-top: 0.5rem; }}
+</style></head><body>
+<h1>The Kenya-led Multinational Security Support mission in Haiti: reports</h1>
+<p>Who pledged what, who delivered what and when, the funding gap, and what the deployment
+shortfall cost. Every number is computed from the sourced dataset (data version
+<code>{escape(data_version)}</code>); each report works offline.</p>
+{''.join(items)}
+</body></html>
+"""
+    bad = offline.problems(page, extra_paths=(str(paths.ROOT),))
+    if bad:
+        raise RenderError("reports/index.html would not be safe to share: " + "; ".join(bad))
+    _atomic_write(out, page.encode("utf-8"))
+    _say(f"index: {_rel(out)} lists {sum(len(e['files']) for e in entries)} report(s)")
+    return out
+
+
+def write_executed_json(nb_path: Path) -> dict:
+    """Read an executed notebook's papermill metadata (used by tests)."""
+    return json.loads(Path(nb_path).read_text(encoding="utf-8"))["metadata"].get("papermill", {})

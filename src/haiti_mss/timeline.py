@@ -1,0 +1,65 @@
+"""What was known on a date, and the one rule that picks a value when reports conflict.
+
+The conflict rule (stated in every report): within a group of rows that report the same
+quantity (a row and the rows that restate it), prefer
+  1. the latest ``refers_to_date`` (an update supersedes an older state), then
+  2. the highest-ranked kind of source (UN document > government > wire service > newspaper
+     > research > other > aggregator), then
+  3. the latest ``reported_date``, then
+  4. the row recorded first (lowest ``fact_id``).
+Every other report is kept and counted; the range of values reported for the chosen date is
+shown next to the chosen value.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+CONFLICT_RULE = (
+    "Within each group of reports of the same quantity: latest date described first, then the "
+    "highest-ranked kind of source (UN document > government > wire service > newspaper > "
+    "research > other > aggregator), then the latest report, then the first row recorded."
+)
+
+_ORDER = ["group_id", "refers_to_date", "source_rank", "reported_date", "fact_id"]
+_ASCENDING = [True, False, False, False, True]
+
+
+def as_timestamp(value) -> pd.Timestamp:
+    """Accept a date, an ISO string or a Timestamp."""
+    return pd.Timestamp(value).normalize()
+
+
+def known_by(facts: pd.DataFrame, as_of) -> pd.DataFrame:
+    """Only the rows a reader could have seen on ``as_of``: reported by then, about then or earlier."""
+    as_of = as_timestamp(as_of)
+    return facts[(facts["reported_date"] <= as_of) & (facts["refers_to_date"] <= as_of)]
+
+
+def resolve_conflicts(facts: pd.DataFrame, value: str) -> pd.DataFrame:
+    """One row per group, chosen by the conflict rule, with ``n_reports``, ``value_low`` and
+    ``value_high`` (the range reported for the chosen row's date)."""
+    if facts.empty:
+        return facts.assign(n_reports=pd.Series(dtype=int), value_low=pd.Series(dtype=float),
+                            value_high=pd.Series(dtype=float))
+    ordered = facts.sort_values(_ORDER, ascending=_ASCENDING, kind="mergesort")
+    chosen = ordered.drop_duplicates("group_id").set_index("group_id")
+    same_date = facts.merge(chosen["refers_to_date"].rename("chosen_date"),
+                            left_on="group_id", right_index=True)
+    same_date = same_date[same_date["refers_to_date"] == same_date["chosen_date"]]
+    spread = same_date.groupby("group_id")[value].agg(value_low="min", value_high="max")
+    counts = facts.groupby("group_id").size().rename("n_reports")
+    out = chosen.join(spread).join(counts).reset_index()
+    return out.sort_values(["refers_to_date", "fact_id"]).reset_index(drop=True)
+
+
+def collapse_types(rows: pd.DataFrame, value: str = "count") -> pd.DataFrame:
+    """One value per (contributor, date, event): a source's ``all`` total where it gave one,
+    else the sum of its typed rows (so 20 soldiers + 4 police, with or without a stated 24,
+    count 24 once)."""
+    keys = ["mission", "contributor_iso3", "event", "refers_to_date"]
+    rows = rows.assign(contributor_iso3=rows["contributor_iso3"].fillna(""))
+    totals = rows[rows["personnel_type"] == "all"].groupby(keys, dropna=False)[value].sum()
+    typed = rows[rows["personnel_type"] != "all"].groupby(keys, dropna=False)[value].sum()
+    combined = totals.combine_first(typed).rename(value).reset_index()
+    return combined

@@ -1,0 +1,293 @@
+"""Check every table in ``data/`` before anything reads it, and report all problems at once.
+
+Three layers, each reporting file, row, column, value and what was expected:
+1. files: present, UTF-8, header exactly as the schema says;
+2. cells: types, enums, patterns, ranges, unique ids and references (Frictionless Table Schema,
+   from ``data/datapackage.json``, the one machine-readable schema of every table);
+3. rules a Table Schema cannot state: real ISO codes, dates in range and not after the source
+   reported them, currencies with an exchange rate, restatement links that make sense.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from . import entities, paths
+from .errors import DataProblem, DataValidationError
+
+EARLIEST_DATE = dt.date(2000, 1, 1)
+
+# A row that restates another must describe the same quantity: these columns must agree.
+# (Personnel type, and a flow's channel and status, may differ: sources type the same contingent
+# differently, and a later row may record a later stage of the same money.)
+RESTATEMENT_KEYS = {
+    "personnel": ["mission", "contributor_iso3", "event"],
+    "money": ["mission", "donor"],
+    "requirements": ["mission"],
+    "context": ["indicator", "geography"],
+}
+FACT_TABLES = ["personnel", "money", "requirements", "context"]
+
+
+def load_schema(data_dir: Path) -> dict:
+    """The data package descriptor, parsed."""
+    with open(paths.schema_path(data_dir), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _display(path: Path, data_dir: Path) -> str:
+    return f"data/{path.relative_to(data_dir).as_posix()}"
+
+
+def _check_files(data_dir: Path, schema: dict) -> tuple[list[DataProblem], set[str]]:
+    """Layer 1. Returns the problems and the names of the tables that are readable."""
+    problems, readable = [], set()
+    for resource in schema["resources"]:
+        path = data_dir / resource["path"]
+        shown = _display(path, data_dir)
+        expected_header = [f["name"] for f in resource["schema"]["fields"]]
+        if not path.is_file():
+            problems.append(DataProblem(shown, None, None, None, "the file to exist"))
+            continue
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = path.read_bytes()[: exc.start].count(b"\n") + 1
+            problems.append(
+                DataProblem(shown, line - 1 if line > 1 else None, None,
+                            f"byte 0x{path.read_bytes()[exc.start]:02x} on line {line}",
+                            "UTF-8 text")
+            )
+            continue
+        header = next(csv.reader(text.splitlines()[:1]), [])
+        if header != expected_header:
+            problems.append(
+                DataProblem(shown, None, None, ",".join(header),
+                            "the header " + ",".join(expected_header))
+            )
+            continue
+        readable.add(resource["name"])
+    return problems, readable
+
+
+def _check_cells(data_dir: Path, schema: dict, readable: set[str]) -> list[DataProblem]:
+    """Layer 2: Frictionless validates types, constraints, keys and foreign keys."""
+    from frictionless import Package  # imported here: 0.2 s, only needed to validate
+
+    problems: list[DataProblem] = []
+    descriptor = dict(schema)
+    descriptor["resources"] = [r for r in schema["resources"] if r["name"] in readable]
+    if not descriptor["resources"]:
+        return problems
+    # Foreign keys into an unreadable table cannot be checked; drop them rather than misreport.
+    for res in descriptor["resources"]:
+        fks = res["schema"].get("foreignKeys", [])
+        res["schema"] = dict(res["schema"])
+        res["schema"]["foreignKeys"] = [
+            fk for fk in fks if fk["reference"]["resource"] in ("", *readable)
+        ]
+    package = Package(descriptor, basepath=str(data_dir))
+    report = package.validate(limit_errors=100_000)
+    by_name = {r["name"]: r for r in descriptor["resources"]}
+    for task in report.tasks:
+        shown = _display(data_dir / by_name[task.name]["path"], data_dir)
+        for err in task.errors:
+            row = getattr(err, "row_number", None)
+            data_row = row - 1 if row else None
+            if err.type == "foreign-key":
+                for name, value in zip(err.field_names, err.field_cells, strict=False):
+                    target = err.reference_name or task.name
+                    problems.append(DataProblem(
+                        shown, data_row, name, value,
+                        f"an existing {'/'.join(err.reference_field_names)} in {target}",
+                    ))
+            elif err.type == "primary-key":
+                continue  # the same duplicate is reported as a unique-error on its column
+            else:
+                field = getattr(err, "field_name", None)
+                cell = getattr(err, "cell", None)
+                problems.append(DataProblem(shown, data_row, field, cell, _explain(err.note)))
+    return problems
+
+
+def _explain(note: str) -> str:
+    """Turn Frictionless's terse notes into what a contributor should write instead."""
+    replacements = [
+        (r'type is "date/default"', "a date as YYYY-MM-DD"),
+        (r'type is "integer/default"', "a whole number"),
+        (r'type is "number/default"', "a number (no thousands separators)"),
+        (r'constraint "required" is "True"', "a value (the cell is required)"),
+        (r'constraint "minimum" is "(.+)"', r"a value >= \1"),
+        (r'constraint "maximum" is "(.+)"', r"a value <= \1"),
+        (r'constraint "enum" is "\[(.+)\]"', r"one of \1"),
+        (r'constraint "pattern" is "(.+)"', r"text matching \1"),
+        (r'constraint "minLength" is "(.+)"', r"at least \1 characters"),
+        (r"the same as in the row at position (\d+)", r"a unique value (line \1 has it too)"),
+    ]
+    for pattern, repl in replacements:
+        if re.search(pattern, note):
+            return re.sub(pattern, repl, note)
+    return note
+
+
+def _read(data_dir: Path, resource: dict) -> pd.DataFrame:
+    return pd.read_csv(data_dir / resource["path"], dtype=str, keep_default_na=False,
+                       na_values=[""], encoding="utf-8")
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, format="%Y-%m-%d", errors="coerce")
+
+
+def _check_rules(data_dir: Path, schema: dict, readable: set[str],
+                 today: dt.date) -> list[DataProblem]:
+    """Layer 3: rules across cells and tables."""
+    problems: list[DataProblem] = []
+    res = {r["name"]: r for r in schema["resources"]}
+    tables = {name: _read(data_dir, res[name]) for name in readable}
+    shown = {name: f"data/{res[name]['path']}" for name in res}
+    lo, hi = pd.Timestamp(EARLIEST_DATE), pd.Timestamp(today)
+
+    def add(table, idx, column, value, expected):
+        problems.append(DataProblem(shown[table], int(idx) + 1, column, value, expected))
+
+    date_columns = {
+        "sources": ["date_published", "date_accessed"],
+        "personnel": ["refers_to_date"], "money": ["refers_to_date"],
+        "context": ["refers_to_date"], "fx_rates": ["date"],
+        "mandates": ["adopted_date"], "requirements": [],
+    }
+    for name, frame in tables.items():
+        for column in date_columns.get(name, []):
+            parsed = _dates(frame[column])
+            bad = parsed.notna() & ((parsed < lo) | (parsed > hi))
+            for idx in frame.index[bad]:
+                add(name, idx, column, frame.at[idx, column],
+                    f"a date between {EARLIEST_DATE} and today ({today})")
+
+    published = {}
+    if "sources" in tables:
+        src = tables["sources"]
+        pub, acc = _dates(src["date_published"]), _dates(src["date_accessed"])
+        for idx in src.index[pub.notna() & acc.notna() & (acc < pub)]:
+            add("sources", idx, "date_accessed", src.at[idx, "date_accessed"],
+                f"a date on or after date_published ({src.at[idx, 'date_published']})")
+        published = dict(zip(src["source_id"], pub.fillna(acc), strict=True))
+
+    for name in FACT_TABLES:
+        if name not in tables:
+            continue
+        frame = tables[name]
+        if "refers_to_date" in frame and published:
+            refers = _dates(frame["refers_to_date"])
+            reported = frame["source_id"].map(published)
+            late = refers.notna() & reported.notna() & (refers > reported)
+            for idx in frame.index[late]:
+                add(name, idx, "refers_to_date", frame.at[idx, "refers_to_date"],
+                    f"a date on or before the date its source reported it "
+                    f"({reported[idx].date()}): a source cannot report what had not happened")
+        _check_restatements(name, frame, add)
+
+    if "personnel" in tables:
+        frame = tables["personnel"]
+        for idx, code in frame["contributor_iso3"].dropna().items():
+            if not entities.is_country(code):
+                add("personnel", idx, "contributor_iso3", code, "an ISO 3166-1 alpha-3 country code")
+
+    if "money" in tables:
+        frame = tables["money"]
+        for idx, code in frame["donor"].dropna().items():
+            if not (entities.is_country(code) or code == "EUU"):
+                add("money", idx, "donor", code, "an ISO 3166-1 alpha-3 country code or EUU")
+        for idx, code in frame["recipient"].dropna().items():
+            if not (entities.is_country(code) or code in entities.ORGANIZATION_CODES):
+                add("money", idx, "recipient", code,
+                    "UN_TF, MSS, GSF or an ISO 3166-1 alpha-3 country code")
+
+    rated = set(tables["fx_rates"]["currency"]) if "fx_rates" in tables else None
+    for name in ("money", "requirements", "fx_rates"):
+        if name not in tables:
+            continue
+        for idx, code in tables[name]["currency"].dropna().items():
+            if not entities.is_currency(code):
+                add(name, idx, "currency", code, "an ISO 4217 currency code")
+            elif name != "fx_rates" and rated is not None and code != "USD" and code not in rated:
+                add(name, idx, "currency", code,
+                    "a currency with at least one rate in data/fx_rates.csv")
+
+    if "requirements" in tables:
+        frame = tables["requirements"]
+        start, end = _dates(frame["period_start"]), _dates(frame["period_end"])
+        for idx in frame.index[start.notna() & end.notna() & (end <= start)]:
+            add("requirements", idx, "period_end", frame.at[idx, "period_end"],
+                f"a date after period_start ({frame.at[idx, 'period_start']})")
+
+    if "mandates" in tables:
+        frame = tables["mandates"]
+        adopted, expires = _dates(frame["adopted_date"]), _dates(frame["expires_date"])
+        for idx in frame.index[adopted.notna() & expires.notna() & (expires <= adopted)]:
+            add("mandates", idx, "expires_date", frame.at[idx, "expires_date"],
+                f"a date after adopted_date ({frame.at[idx, 'adopted_date']})")
+        votes = frame[["votes_for", "votes_against", "abstentions"]].apply(
+            pd.to_numeric, errors="coerce").sum(axis=1)
+        for idx in frame.index[votes > 15]:
+            add("mandates", idx, "votes_for", str(int(votes[idx])),
+                "votes for, against and abstaining that add up to at most 15")
+    return problems
+
+
+def _check_restatements(name: str, frame: pd.DataFrame, add) -> None:
+    """A restatement points at another row of the same quantity, and chains end."""
+    by_id = frame.set_index("fact_id", drop=False)
+    by_id = by_id[~by_id.index.duplicated()]
+    keys = RESTATEMENT_KEYS[name]
+    for idx, row in frame[frame["restates_id"].notna()].iterrows():
+        target = row["restates_id"]
+        if target == row["fact_id"]:
+            add(name, idx, "restates_id", target, "the id of another row, not the row itself")
+            continue
+        if target not in by_id.index:
+            continue  # a dangling reference is reported by the foreign-key check
+        other = by_id.loc[target]
+        for key in keys:
+            mine, theirs = row[key], other[key]
+            if not (mine == theirs or (pd.isna(mine) and pd.isna(theirs))):
+                add(name, idx, key, "" if pd.isna(mine) else mine,
+                    f"the same {key} as the row it restates ({target}: "
+                    f"{'' if pd.isna(theirs) else theirs})")
+        seen, current = {row["fact_id"]}, target
+        while current in by_id.index and pd.notna(by_id.at[current, "restates_id"]):
+            current = by_id.at[current, "restates_id"]
+            if current in seen:
+                add(name, idx, "restates_id", target,
+                    "a chain of restatements that ends (found a loop)")
+                break
+            seen.add(current)
+
+
+def find_problems(data_dir: Path | None = None, today: dt.date | None = None) -> list[DataProblem]:
+    """Every problem in the data, in file and row order; empty when the data is valid."""
+    data_dir = Path(data_dir or paths.data_dir())
+    today = today or dt.date.today()
+    schema_file = paths.schema_path(data_dir)
+    if not schema_file.is_file():
+        return [DataProblem(_display(schema_file, data_dir) if schema_file.is_relative_to(data_dir)
+                            else str(schema_file.name), None, None, None, "the schema file to exist")]
+    schema = load_schema(data_dir)
+    problems, readable = _check_files(data_dir, schema)
+    problems += _check_cells(data_dir, schema, readable)
+    problems += _check_rules(data_dir, schema, readable, today)
+    return sorted(set(problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.expected))
+
+
+def validate(data_dir: Path | None = None, today: dt.date | None = None) -> None:
+    """Raise :class:`DataValidationError` listing every problem, or return quietly."""
+    problems = find_problems(data_dir, today)
+    if problems:
+        raise DataValidationError(problems)

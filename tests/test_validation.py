@@ -1,0 +1,205 @@
+"""The validator rejects every kind of bad input with file, row, column, value and expectation,
+and accepts the repository's data."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from haiti_mss import validation
+from haiti_mss.errors import DataValidationError
+
+
+def _rows(path: Path) -> tuple[list[str], list[dict]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return reader.fieldnames, list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def set_cell(table: str, row: int, column: str, value: str):
+    """A mutation: data row ``row`` (1-based) of ``table`` gets ``value`` in ``column``."""
+    def mutate(data: Path):
+        header, rows = _rows(data / f"{table}.csv")
+        rows[row - 1][column] = value
+        _write(data / f"{table}.csv", header, rows)
+    return mutate
+
+
+def restate_itself(table: str, row: int):
+    def mutate(data: Path):
+        header, rows = _rows(data / f"{table}.csv")
+        rows[row - 1]["restates_id"] = rows[row - 1]["fact_id"]
+        _write(data / f"{table}.csv", header, rows)
+    return mutate
+
+
+def copy_row(table: str, row: int):
+    def mutate(data: Path):
+        header, rows = _rows(data / f"{table}.csv")
+        rows.append(dict(rows[row - 1]))
+        _write(data / f"{table}.csv", header, rows)
+    return mutate
+
+
+def first_row_where(data: Path, table: str, **match) -> int:
+    _, rows = _rows(data / f"{table}.csv")
+    for i, r in enumerate(rows, start=1):
+        if all(r[k] == v for k, v in match.items()):
+            return i
+    raise LookupError(match)
+
+
+# (name, mutation, expected file, row (None = any/none), column, words in the expectation)
+CASES = [
+    ("negative count", set_cell("personnel", 1, "count", "-5"),
+     "data/personnel.csv", 1, "count", ">= 0"),
+    ("count not a number", set_cell("personnel", 2, "count", "about 400"),
+     "data/personnel.csv", 2, "count", "whole number"),
+    ("count with separator", set_cell("personnel", 3, "count", "1,000"),
+     "data/personnel.csv", 3, "count", "whole number"),
+    ("unknown event", set_cell("personnel", 4, "event", "landed"),
+     "data/personnel.csv", 4, "event", "one of"),
+    ("bad personnel type", set_cell("personnel", 5, "personnel_type", "soldiers"),
+     "data/personnel.csv", 5, "personnel_type", "one of"),
+    ("lowercase iso3", set_cell("personnel", 6, "contributor_iso3", "ken"),
+     "data/personnel.csv", 6, "contributor_iso3", "matching"),
+    ("made-up iso3", set_cell("personnel", 7, "contributor_iso3", "KEX"),
+     "data/personnel.csv", 7, "contributor_iso3", "ISO 3166"),
+    ("impossible date", set_cell("personnel", 8, "refers_to_date", "2024-02-30"),
+     "data/personnel.csv", 8, "refers_to_date", "YYYY-MM-DD"),
+    ("date in wrong format", set_cell("personnel", 9, "refers_to_date", "25/06/2024"),
+     "data/personnel.csv", 9, "refers_to_date", "YYYY-MM-DD"),
+    ("date in the future", set_cell("personnel", 10, "refers_to_date", "2099-01-01"),
+     "data/personnel.csv", 10, "refers_to_date", "between"),
+    ("dangling source", set_cell("personnel", 11, "source_id", "no-such-source"),
+     "data/personnel.csv", 11, "source_id", "existing source_id"),
+    ("dangling restatement", set_cell("personnel", 12, "restates_id", "ken-999"),
+     "data/personnel.csv", 12, "restates_id", "existing fact_id"),
+    ("restates itself", restate_itself("personnel", 1),
+     "data/personnel.csv", 1, "restates_id", "not the row itself"),
+    ("duplicate fact id", copy_row("personnel", 1),
+     "data/personnel.csv", None, "fact_id", "unique"),
+    ("missing locator", set_cell("personnel", 13, "locator", ""),
+     "data/personnel.csv", 13, "locator", "required"),
+    ("unknown money status", set_cell("money", 1, "status", "promised"),
+     "data/money.csv", 1, "status", "one of"),
+    ("unknown channel", set_cell("money", 2, "channel", "cash"),
+     "data/money.csv", 2, "channel", "one of"),
+    ("made-up currency", set_cell("money", 3, "currency", "XYZ"),
+     "data/money.csv", 3, "currency", "ISO 4217"),
+    ("currency without a rate", set_cell("money", 4, "currency", "CHF"),
+     "data/money.csv", 4, "currency", "fx_rates"),
+    ("amount in millions text", set_cell("money", 5, "amount", "15M"),
+     "data/money.csv", 5, "amount", "number"),
+    ("negative amount", set_cell("money", 6, "amount", "-1"),
+     "data/money.csv", 6, "amount", ">= 0"),
+    ("source url not a url", set_cell("sources", 1, "url", "www.example.org/page"),
+     "data/sources.csv", 1, "url", "matching"),
+    ("unknown source kind", set_cell("sources", 2, "kind", "blog"),
+     "data/sources.csv", 2, "kind", "one of"),
+    ("accessed before published", set_cell("sources", 3, "date_accessed", "2001-01-01"),
+     "data/sources.csv", 3, "date_accessed", "on or after date_published"),
+    ("too many votes", set_cell("mandates", 1, "votes_for", "15"),
+     "data/mandates.csv", 1, "votes_for", "at most 15"),
+    ("expiry before adoption", set_cell("mandates", 2, "expires_date", "2020-01-01"),
+     "data/mandates.csv", 2, "expires_date", "after adopted_date"),
+    ("unknown context indicator", set_cell("context", 1, "indicator", "gdp"),
+     "data/context.csv", 1, "indicator", "one of"),
+    ("zero exchange rate quote", set_cell("fx_rates", 1, "quote", "per_dollar"),
+     "data/fx_rates.csv", 1, "quote", "one of"),
+]
+
+
+@pytest.mark.parametrize("name,mutate,file,row,column,words", CASES, ids=[c[0] for c in CASES])
+def test_broken_input_is_rejected_with_its_location(data_copy, name, mutate, file, row, column,
+                                                    words):
+    before = {p.name: p.read_bytes() for p in data_copy.iterdir()}
+    mutate(data_copy)
+    with pytest.raises(DataValidationError) as info:
+        validation.validate(data_copy)
+    matches = [p for p in info.value.problems
+               if p.file == file and p.column == column and (row is None or p.row == row)]
+    assert matches, f"no problem at {file} row {row} column {column}; got:\n{info.value}"
+    assert any(words in p.expected for p in matches), [str(p) for p in matches]
+    # The validator only reads: the data folder holds exactly the mutated files afterwards.
+    assert sorted(p.name for p in data_copy.iterdir()) == sorted(before)
+
+
+def test_corpus_has_at_least_twenty_cases():
+    assert len(CASES) >= 20
+
+
+def test_reported_before_it_happened_is_rejected(data_copy):
+    row = first_row_where(data_copy, "personnel", fact_id="ken-001")
+    header, rows = _rows(data_copy / "personnel.csv")
+    _, sources = _rows(data_copy / "sources.csv")
+    published = next(s["date_published"] for s in sources if s["source_id"] == rows[row - 1]["source_id"])
+    set_cell("personnel", row, "refers_to_date", "2026-01-01")(data_copy)
+    problems = validation.find_problems(data_copy)
+    assert any(p.row == row and p.column == "refers_to_date" and "before the date its source"
+               in p.expected for p in problems), (published, problems)
+
+
+def test_restatement_of_another_contributor_is_rejected(data_copy):
+    header, rows = _rows(data_copy / "personnel.csv")
+    target = next(r for r in rows if r["contributor_iso3"] == "KEN")
+    row = next(i for i, r in enumerate(rows, 1) if r["contributor_iso3"] == "JAM")
+    set_cell("personnel", row, "restates_id", target["fact_id"])(data_copy)
+    problems = validation.find_problems(data_copy)
+    assert any(p.row == row and p.column == "contributor_iso3" for p in problems)
+
+
+def test_all_errors_are_reported_at_once(data_copy):
+    set_cell("personnel", 1, "count", "-1")(data_copy)
+    set_cell("money", 1, "status", "nope")(data_copy)
+    set_cell("sources", 1, "kind", "blog")(data_copy)
+    problems = validation.find_problems(data_copy)
+    assert {p.file for p in problems} >= {"data/personnel.csv", "data/money.csv",
+                                          "data/sources.csv"}
+
+
+def test_missing_file_is_named(data_copy):
+    (data_copy / "context.csv").unlink()
+    problems = validation.find_problems(data_copy)
+    assert any(p.file == "data/context.csv" and "exist" in p.expected for p in problems)
+
+
+def test_non_utf8_file_is_named_with_its_line(data_copy):
+    path = data_copy / "mandates.csv"
+    path.write_bytes(path.read_bytes().replace(b"Council", b"Conseil \xe9", 1))
+    problems = validation.find_problems(data_copy)
+    assert any(p.file == "data/mandates.csv" and "UTF-8" in p.expected for p in problems)
+
+
+def test_wrong_header_is_named(data_copy):
+    path = data_copy / "context.csv"
+    text = path.read_text(encoding="utf-8").replace("geography", "geo", 1)
+    path.write_text(text, encoding="utf-8")
+    problems = validation.find_problems(data_copy)
+    assert any(p.file == "data/context.csv" and "header" in p.expected for p in problems)
+
+
+def test_repository_data_is_valid():
+    assert validation.find_problems() == []
+
+
+def test_cli_exits_non_zero_and_lists_every_problem(data_copy):
+    set_cell("personnel", 1, "count", "-1")(data_copy)
+    set_cell("money", 1, "currency", "XYZ")(data_copy)
+    result = subprocess.run([sys.executable, "-m", "haiti_mss", "validate", "--data-dir",
+                             str(data_copy)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "data/personnel.csv, row 1 (line 2), column 'count'" in result.stderr
+    assert "data/money.csv, row 1 (line 2), column 'currency'" in result.stderr
+    assert "Traceback" not in result.stderr
