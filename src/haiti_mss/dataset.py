@@ -106,10 +106,13 @@ def load_dataset(data_dir: Path | None = None, *, check: bool = True) -> Dataset
         frame["source_rank"] = frame["source_kind"].map(SOURCE_KIND_RANK).astype(int)
         if "refers_to_date" not in frame:  # an estimate describes the day it was published
             frame["refers_to_date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-        # A number whose source gives no date describes the day it was reported.
+        # A number whose source gives no date describes the day its source was published; if
+        # the page is undated too, it cannot be placed in time and no dated figure uses it.
         frame["refers_to_date_stated"] = frame["refers_to_date"].notna()
-        frame["refers_to_date"] = frame["refers_to_date"].fillna(frame["reported_date"])
+        published = frame["source_id"].map(sources.set_index("source_id")["date_published"])
+        frame["refers_to_date"] = frame["refers_to_date"].fillna(published)
         frame["group_id"] = _group_ids(frame)
+        frame["disputed"] = frame["dispute_note"].notna()
     fx = tables["fx_rates"]
     fx["usd_per_unit"] = fx["rate"].where(fx["quote"] == "usd_per_unit", 1.0 / fx["rate"])
     mandates = tables["mandates"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pycountry
 
@@ -29,7 +29,7 @@ def is_currency(code: str) -> bool:
     return pycountry.currencies.get(alpha_3=code) is not None
 
 
-@lru_cache(maxsize=None)
+@cache
 def entity_name(code: str | None) -> str:
     """A readable name for a country or organization code; mission-wide when empty."""
     if code is None or code == "" or code != code:  # NaN

@@ -1,5 +1,12 @@
 """Money in US dollars: conversion at the date of each flow, and totals by donor, channel and
-status that count a restated pledge once.
+status that count each instrument once.
+
+A group of money rows is one instrument (a pledge and every later report about it). Within a
+group the latest statement of each status is kept (conflict rule), so a pledge restated three
+times counts once and cumulative "received so far" updates replace each other. An instrument's
+promised amount is its most formal promise (committed > pledged > announced), or what was
+received if that is larger; rows whose scope is ``donor_total`` or ``all_donors`` are stated
+totals, shown for comparison and never added to flows.
 
 Conversion rule: the latest rate in ``data/fx_rates.csv`` on or before the flow's date; if the
 flow predates every rate of its currency, the earliest rate after it. The original amount and
@@ -10,12 +17,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .timeline import known_by, resolve_conflicts
+from .timeline import as_timestamp, known_by, resolve_conflicts
 
 FX_RULE = (
     "Amounts are converted to US dollars at the latest published rate on or before the date of "
     "each flow (or the earliest rate after it when none precedes it); originals are kept."
 )
+MONEY_RULE = (
+    "Each instrument (a pledge and every later report of it) counts once: its promised amount "
+    "is its most formal promise (committed > pledged > announced) or what was received if "
+    "larger; received, spent and frozen amounts are the latest stated. Totals stated by "
+    "sources are compared with the sum of instruments, never added to it."
+)
+PROMISE_LADDER = ["announced", "pledged", "committed"]
+STATES = ["received", "spent", "frozen", "withdrawn"]
 
 
 def to_usd(frame: pd.DataFrame, fx_rates: pd.DataFrame, date_column: str = "refers_to_date",
@@ -23,72 +38,110 @@ def to_usd(frame: pd.DataFrame, fx_rates: pd.DataFrame, date_column: str = "refe
     """Add ``fx_rate``, ``fx_date`` and ``amount_usd`` to rows with ``amount`` and ``currency``."""
     frame = frame.copy()
     frame["fx_rate"] = float("nan")
-    frame["fx_date"] = pd.NaT
+    frame["fx_date"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     usd = frame["currency"] == "USD"
     frame.loc[usd, "fx_rate"] = 1.0
     frame.loc[usd, "fx_date"] = frame.loc[usd, date_column]
     for currency, rows in frame[~usd].groupby("currency"):
-        rates = fx_rates[fx_rates["currency"] == currency].sort_values("date")
+        rates = (fx_rates.loc[fx_rates["currency"] == currency, ["date", "usd_per_unit"]]
+                 .sort_values("date").rename(columns={"date": "fx_date_"}))
         if rates.empty:
             continue
-        when = rows[date_column].fillna(rows.get("reported_date", rows[date_column]))
+        left = pd.DataFrame({"when": rows[date_column], "row": rows.index}).dropna()
+        left = left.sort_values("when")
         for direction in ("backward", "forward"):
-            left = pd.DataFrame({"when": when, "row": rows.index}).dropna().sort_values("when")
-            matched = pd.merge_asof(left, rates.rename(columns={"date": "fx_date_"}),
-                                    left_on="when", right_on="fx_date_", direction=direction)
-            matched = matched.set_index("row")
-            missing = frame.loc[matched.index, "fx_rate"].isna()
-            idx = matched.index[missing.to_numpy()]
-            frame.loc[idx, "fx_rate"] = matched.loc[idx, "usd_per_unit"]
-            frame.loc[idx, "fx_date"] = matched.loc[idx, "fx_date_"]
+            matched = pd.merge_asof(left, rates, left_on="when", right_on="fx_date_",
+                                    direction=direction).set_index("row").dropna()
+            todo = matched.index[frame.loc[matched.index, "fx_rate"].isna().to_numpy()]
+            frame.loc[todo, "fx_rate"] = matched.loc[todo, "usd_per_unit"]
+            frame.loc[todo, "fx_date"] = matched.loc[todo, "fx_date_"]
     frame["amount_usd"] = frame["amount"] * frame["fx_rate"]
     return frame
 
 
-def money_known(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
-    """Money rows known on ``as_of``, one per distinct flow (conflict rule), in USD."""
-    chosen = resolve_conflicts(known_by(money, as_of), "amount")
+def money_states(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
+    """One row per (instrument, status) known on ``as_of``, chosen by the conflict rule, in USD."""
+    chosen = resolve_conflicts(known_by(money, as_of), "amount", by=("group_id", "status"))
     return to_usd(chosen, fx_rates)
 
 
+def instruments(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
+    """One row per money instrument (scope ``flow``) known on ``as_of``: promised, received,
+    spent, frozen and withdrawn in USD, with the promise's original amount and currency."""
+    states = money_states(money, fx_rates, as_of)
+    flows = states[states["scope"] == "flow"]
+    columns = ["group_id", "mission", "donor", "recipient", "channel", "promise_status",
+               "promised_amount", "promised_currency", "promised_usd", *[f"{s}_usd" for s in STATES],
+               "first_date", "last_date"]
+    rows = []
+    for group, own in flows.groupby("group_id", sort=False):
+        first = own.sort_values("refers_to_date").iloc[0]
+        promises = own[own["status"].isin(PROMISE_LADDER)].copy()
+        promises["rank"] = promises["status"].map(PROMISE_LADDER.index)
+        best = promises.sort_values("rank").iloc[-1] if len(promises) else None
+        values = {s: own.loc[own["status"] == s, "amount_usd"].sum(min_count=1) for s in STATES}
+        promised_usd = best["amount_usd"] if best is not None else float("nan")
+        if pd.isna(promised_usd) or (pd.notna(values["received"]) and
+                                     values["received"] > promised_usd):
+            promised_usd = values["received"] if pd.notna(values["received"]) else promised_usd
+        rows.append({
+            "group_id": group, "mission": first["mission"], "donor": first["donor"],
+            "recipient": first["recipient"], "channel": first["channel"],
+            "promise_status": None if best is None else best["status"],
+            "promised_amount": None if best is None else best["amount"],
+            "promised_currency": None if best is None else best["currency"],
+            "promised_usd": promised_usd, **{f"{s}_usd": values[s] for s in STATES},
+            "first_date": own["refers_to_date"].min(), "last_date": own["refers_to_date"].max(),
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
 def money_by_donor(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
-    """USD totals per (mission, donor, channel, status), donors only (no all-donor totals)."""
-    flows = money_known(money, fx_rates, as_of)
-    flows = flows[flows["donor"].notna()]
-    return (flows.groupby(["mission", "donor", "channel", "status"], dropna=False)
-            .agg(amount_usd=("amount_usd", "sum"), n_flows=("fact_id", "size"),
-                 last_date=("refers_to_date", "max"))
-            .reset_index())
+    """USD per (mission, donor, channel): promised, received, spent, frozen, withdrawn."""
+    inst = instruments(money, fx_rates, as_of)
+    value_columns = ["promised_usd", *[f"{s}_usd" for s in STATES]]
+    grouped = inst.groupby(["mission", "donor", "channel"], dropna=False)
+    out = grouped[value_columns].sum(min_count=1)
+    out["n_instruments"] = grouped.size()
+    return out.reset_index().sort_values(["mission", "promised_usd"], ascending=[True, False],
+                                         na_position="last").reset_index(drop=True)
 
 
-def trust_fund_reported_totals(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of,
-                               ) -> pd.DataFrame:
-    """Trust-fund totals across all donors as sources stated them, one per statement."""
-    flows = money_known(money, fx_rates, as_of)
-    return flows[flows["donor"].isna() & (flows["channel"] == "un_trust_fund")]
+def stated_totals(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of,
+                  scope: str = "all_donors") -> pd.DataFrame:
+    """Totals that sources stated (``all_donors`` or ``donor_total``), latest per group and
+    status, in USD."""
+    states = money_states(money, fx_rates, as_of)
+    return states[states["scope"] == scope].reset_index(drop=True)
 
 
-def monthly_trust_fund(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of,
-                       statuses=("pledged", "received")) -> pd.DataFrame:
-    """Trust fund over time in USD: per month end, the sum of donor flows by status, and the
-    latest all-donor total a source had stated by then (NaN where none had)."""
-    as_of = pd.Timestamp(as_of)
-    flows = money_known(money, fx_rates, as_of)
-    tf = flows[flows["channel"] == "un_trust_fund"]
+def monthly_trust_fund(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The UN trust fund month by month, in USD, from rows reported by ``as_of``: the sum of
+    instruments promised and received by each month end, and the latest all-donor totals a
+    source had stated by then (NaN where none had)."""
+    as_of = as_timestamp(as_of)
+    known = known_by(money, as_of)
+    tf = known[known["channel"] == "un_trust_fund"]
     if tf.empty:
-        return pd.DataFrame(columns=["month_end", "status", "donor_sum_usd", "stated_total_usd"])
+        return pd.DataFrame(columns=["month_end", "promised_usd", "received_usd",
+                                     "stated_pledged_usd", "stated_received_usd"])
     months = list(pd.date_range(tf["refers_to_date"].min(), as_of, freq="ME"))
     if not months or months[-1] != as_of:
         months.append(as_of)
     rows = []
-    for m in months:
-        upto = tf[tf["refers_to_date"] <= m]
-        for status in statuses:
-            own = upto[upto["status"] == status]
-            donors = own[own["donor"].notna()]
-            stated = own[own["donor"].isna()].sort_values("refers_to_date")
-            rows.append({"month_end": m, "status": status,
-                         "donor_sum_usd": donors["amount_usd"].sum(),
-                         "stated_total_usd": stated["amount_usd"].iloc[-1] if len(stated)
-                         else float("nan")})
+    for month in months:
+        upto = tf[tf["refers_to_date"] <= month]
+        inst = instruments(upto, fx_rates, as_of)
+        stated = stated_totals(upto, fx_rates, as_of)
+        latest = {s: stated.loc[stated["status"] == s].sort_values("refers_to_date")
+                  for s in ("pledged", "received")}
+        rows.append({
+            "month_end": month,
+            "promised_usd": inst["promised_usd"].sum(),
+            "received_usd": inst["received_usd"].sum(),
+            "stated_pledged_usd": latest["pledged"]["amount_usd"].iloc[-1]
+            if len(latest["pledged"]) else float("nan"),
+            "stated_received_usd": latest["received"]["amount_usd"].iloc[-1]
+            if len(latest["received"]) else float("nan"),
+        })
     return pd.DataFrame(rows)

@@ -19,11 +19,34 @@ DEPLOYED_RULE = (
 )
 
 
+def one_row_per_report(rows: pd.DataFrame) -> pd.DataFrame:
+    """Merge the typed rows one source gave for one quantity (e.g. 170 soldiers + 30 police
+    of one pledge) into one report, so the conflict rule compares whole reports: the source's
+    ``all`` figure where it gave one, else the sum of its typed rows."""
+    if rows.empty:
+        return rows
+    keys = ["group_id", "source_id", "refers_to_date"]
+    has_all = rows.groupby(keys)["personnel_type"].transform(lambda t: (t == "all").any())
+    rows = rows[~has_all | (rows["personnel_type"] == "all")]
+    first = rows.sort_values("fact_id").groupby(keys, as_index=False).first()
+    counts = rows.groupby(keys, as_index=False)["count"].sum()
+    types = rows.groupby(keys, as_index=False)["personnel_type"].agg(
+        lambda t: t.iloc[0] if t.nunique() == 1 else "all")
+    return first.drop(columns=["count", "personnel_type"]).merge(counts, on=keys).merge(
+        types, on=keys)
+
+
+def resolved(personnel: pd.DataFrame, as_of, event: str | None = None) -> pd.DataFrame:
+    """Rows known on ``as_of`` (of one ``event`` if given), one per reported quantity."""
+    known = known_by(personnel, as_of)
+    if event is not None:
+        known = known[known["event"] == event]
+    return resolve_conflicts(one_row_per_report(known), "count")
+
+
 def resolved_events(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
     """The rows known on ``as_of``, one per reported quantity, types collapsed per date."""
-    known = known_by(personnel, as_of)
-    chosen = resolve_conflicts(known, "count")
-    return collapse_types(chosen)
+    return collapse_types(resolved(personnel, as_of))
 
 
 def deployed_on(events: pd.DataFrame, on) -> pd.DataFrame:
@@ -57,20 +80,27 @@ def deployed_on(events: pd.DataFrame, on) -> pd.DataFrame:
 def pledged_on(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
     """Pledged personnel per (mission, contributor): the sum of distinct pledges known on
     ``as_of``, with the date of the latest one."""
-    known = known_by(personnel, as_of)
-    pledges = resolve_conflicts(known[known["event"] == "pledged"], "count")
-    pledges = collapse_types(pledges)
+    pledges = collapse_types(resolved(personnel, as_of, "pledged"))
     pledges = pledges[pledges["contributor_iso3"] != ""]
     return (pledges.groupby(["mission", "contributor_iso3"])
             .agg(pledged=("count", "sum"), last_pledge_date=("refers_to_date", "max"))
             .reset_index())
 
 
+def announced_on(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The latest announced further deployment per (mission, contributor) known on ``as_of``:
+    a plan to send more under an existing pledge, shown beside pledges, never added to them."""
+    rows = collapse_types(resolved(personnel, as_of, "announced"))
+    rows = rows[rows["contributor_iso3"] != ""].sort_values("refers_to_date")
+    latest = rows.groupby(["mission", "contributor_iso3"]).tail(1)
+    return latest.rename(columns={"count": "announced", "refers_to_date": "announced_date"})[
+        ["mission", "contributor_iso3", "announced", "announced_date"]]
+
+
 def mission_totals(personnel: pd.DataFrame, as_of, event: str = "deployed") -> pd.DataFrame:
     """Mission-wide figures the sources themselves reported (contributor empty), resolved."""
-    known = known_by(personnel, as_of)
-    rows = known[known["contributor_iso3"].isna() & (known["event"] == event)]
-    return resolve_conflicts(rows, "count")
+    rows = resolved(personnel, as_of, event)
+    return rows[rows["contributor_iso3"].isna()].reset_index(drop=True)
 
 
 def monthly_deployed(personnel: pd.DataFrame, as_of, start=None) -> pd.DataFrame:

@@ -45,12 +45,23 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
             for name, spec in declared.items()}
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text, and are checked as such (PyYAML
+    would otherwise crash on 2024-13-01 before we could say which key is wrong)."""
+
+
+_TextDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_report_spec(params_file: Path) -> dict:
     """A report variant's YAML: title, description and the parameters passed to notebooks."""
     params_file = Path(params_file)
     try:
-        spec = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        spec = yaml.load(params_file.read_text(encoding="utf-8"), Loader=_TextDatesLoader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
         raise ParameterError(f"{_rel(params_file)}: cannot be read as YAML ({exc})") from None
     if not isinstance(spec, dict):
         raise ParameterError(f"{_rel(params_file)}: expected a mapping of keys to values")
@@ -192,11 +203,16 @@ def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
     except PapermillExecutionError as exc:
         failed = paths.BUILD_DIR / "failed" / f"{variant}--{notebook.stem}.ipynb"
         failed.parent.mkdir(parents=True, exist_ok=True)
+        cell_number = exc.cell_index + 1  # counting from 1, as a reader does
         if running.exists():
+            injected = [i for i, c in enumerate(nbformat.read(str(running), as_version=4).cells)
+                        if "injected-parameters" in c.metadata.get("tags", [])]
+            if injected and exc.cell_index > injected[0]:
+                cell_number -= 1  # the cell papermill injected is not in the source notebook
             os.replace(running, failed)
         raise RenderError(
-            f"{_rel(notebook)} (variant {variant}) failed in cell {exc.cell_index} "
-            f"(execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"{_rel(notebook)} (variant {variant}) failed in cell {cell_number} (counting from 1;"
+            f" execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
             f"  the executed notebook is kept at {_rel(failed)}; the previous report, if any, "
             f"is untouched") from None
     except BaseException:

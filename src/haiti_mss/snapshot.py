@@ -10,7 +10,7 @@ import pandas as pd
 from . import funding, personnel
 from .dataset import Dataset, load_dataset
 from .entities import entity_name
-from .timeline import as_timestamp, known_by, resolve_conflicts
+from .timeline import as_timestamp
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,8 @@ class Snapshot:
     mission_totals: pd.DataFrame    # reported mission-wide head-counts, resolved
     planned: pd.DataFrame           # planned / target strengths, resolved
     mandate: pd.Series | None       # the latest resolution adopted by as_of
-    money: pd.DataFrame             # mission, donor, channel, status, amount_usd
-    trust_fund_totals: pd.DataFrame  # all-donor trust-fund statements, in USD
+    money: pd.DataFrame             # mission, donor, channel, promised/received/... in USD
+    trust_fund_totals: pd.DataFrame  # all-donor totals as sources stated them, in USD
     reconciliation: pd.DataFrame
 
     @property
@@ -43,7 +43,9 @@ class Snapshot:
             out["missions"][mission] = {
                 "contributors": [
                     {"iso3": r.contributor_iso3, "name": r.name,
-                     "pledged": _int(r.pledged), "deployed": _int(r.deployed)}
+                     "pledged": _int(r.pledged), "deployed": _int(r.deployed),
+                     "announced": None if pd.isna(r.announced) else
+                     {"count": int(r.announced), "date": r.announced_date.date().isoformat()}}
                     for r in own.itertuples()
                 ],
                 "total_pledged": int(own["pledged"].fillna(0).sum()),
@@ -60,18 +62,25 @@ class Snapshot:
             "ceiling_note": m["ceiling_note"],
         }
         out["money_usd"] = [
-            {"mission": r.mission, "donor": r.donor, "channel": r.channel, "status": r.status,
-             "amount_usd": None if pd.isna(r.amount_usd) else round(float(r.amount_usd), 2)}
+            {"mission": r.mission, "donor": None if pd.isna(r.donor) else r.donor,
+             "channel": r.channel,
+             **{status: _usd(getattr(r, f"{status}_usd"))
+                for status in ("promised", "received", "spent", "frozen", "withdrawn")}}
             for r in self.money.itertuples()
         ]
-        tf = self.trust_fund_totals.sort_values("refers_to_date")
+        tf = self.trust_fund_totals
+        tf = tf[tf["channel"] == "un_trust_fund"].sort_values("refers_to_date")
         out["trust_fund_stated_totals_usd"] = {
-            status: {"amount_usd": round(float(rows.iloc[-1]["amount_usd"]), 2),
+            status: {"amount_usd": _usd(rows.iloc[-1]["amount_usd"]),
                      "date": rows.iloc[-1]["refers_to_date"].date().isoformat(),
                      "source_id": rows.iloc[-1]["source_id"]}
             for status, rows in tf.groupby("status")
         }
         return out
+
+
+def _usd(value):
+    return None if value is None or pd.isna(value) else round(float(value), 2)
 
 
 def _int(value):
@@ -94,14 +103,19 @@ def snapshot(as_of, dataset: Dataset | None = None) -> Snapshot:
     events = personnel.resolved_events(ds.personnel, as_of)
     deployed = personnel.deployed_on(events, as_of)
     pledged = personnel.pledged_on(ds.personnel, as_of)
-    contributors = pledged.merge(deployed, on=["mission", "contributor_iso3"], how="outer")
+    announced = personnel.announced_on(ds.personnel, as_of)
+    contributors = (pledged.merge(deployed, on=["mission", "contributor_iso3"], how="outer")
+                    .merge(announced, on=["mission", "contributor_iso3"], how="left"))
+    # A contributor that pledged but had no reported arrival had deployed no one.
+    none_yet = contributors["deployed"].isna()
+    contributors.loc[none_yet, "deployed"] = 0
+    contributors.loc[none_yet, "basis"] = "no arrival reported"
+    contributors["deployed"] = contributors["deployed"].astype(int)
     contributors["name"] = contributors["contributor_iso3"].map(entity_name)
     contributors = contributors.sort_values(
         ["mission", "deployed", "pledged"], ascending=[True, False, False], na_position="last"
     ).reset_index(drop=True)
-    known = known_by(ds.personnel, as_of)
-    planned = resolve_conflicts(known[known["event"] == "planned"], "count")
-    planned = planned[planned["contributor_iso3"].isna()]
+    planned = personnel.mission_totals(ds.personnel, as_of, event="planned")
     mandates = ds.mandates[ds.mandates["adopted_date"] <= as_of].sort_values("adopted_date")
     return Snapshot(
         as_of=as_of,
@@ -111,6 +125,6 @@ def snapshot(as_of, dataset: Dataset | None = None) -> Snapshot:
         planned=planned,
         mandate=None if mandates.empty else mandates.iloc[-1],
         money=funding.money_by_donor(ds.money, ds.fx_rates, as_of),
-        trust_fund_totals=funding.trust_fund_reported_totals(ds.money, ds.fx_rates, as_of),
+        trust_fund_totals=funding.stated_totals(ds.money, ds.fx_rates, as_of),
         reconciliation=personnel.reconcile_totals(ds.personnel, as_of),
     )

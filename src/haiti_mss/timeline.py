@@ -2,6 +2,8 @@
 
 The conflict rule (stated in every report): within a group of rows that report the same
 quantity (a row and the rows that restate it), prefer
+  0. a row no curator has disputed (``dispute_note`` empty): a disputed row is kept and shown
+     with its reason, but never used for a figure, even when nothing else reports the quantity;
   1. the latest ``refers_to_date`` (an update supersedes an older state), then
   2. the highest-ranked kind of source (UN document > government > wire service > newspaper
      > research > other > aggregator), then
@@ -16,12 +18,13 @@ from __future__ import annotations
 import pandas as pd
 
 CONFLICT_RULE = (
-    "Within each group of reports of the same quantity: latest date described first, then the "
+    "Reports a curator disputed (with a stated reason) are shown but never used. Within each "
+    "group of reports of the same quantity: the latest date described first, then the "
     "highest-ranked kind of source (UN document > government > wire service > newspaper > "
     "research > other > aggregator), then the latest report, then the first row recorded."
 )
 
-_ORDER = ["group_id", "refers_to_date", "source_rank", "reported_date", "fact_id"]
+_ORDER = ["disputed", "refers_to_date", "source_rank", "reported_date", "fact_id"]
 _ASCENDING = [True, False, False, False, True]
 
 
@@ -36,20 +39,28 @@ def known_by(facts: pd.DataFrame, as_of) -> pd.DataFrame:
     return facts[(facts["reported_date"] <= as_of) & (facts["refers_to_date"] <= as_of)]
 
 
-def resolve_conflicts(facts: pd.DataFrame, value: str) -> pd.DataFrame:
-    """One row per group, chosen by the conflict rule, with ``n_reports``, ``value_low`` and
-    ``value_high`` (the range reported for the chosen row's date)."""
+def resolve_conflicts(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
+                      ) -> pd.DataFrame:
+    """One row per ``by`` key (a group, or a group and a status), chosen by the conflict rule,
+    with ``n_reports``, ``value_low`` and ``value_high`` (the range of undisputed values
+    reported for the chosen row's date)."""
+    by = list(by)
     if facts.empty:
         return facts.assign(n_reports=pd.Series(dtype=int), value_low=pd.Series(dtype=float),
                             value_high=pd.Series(dtype=float))
-    ordered = facts.sort_values(_ORDER, ascending=_ASCENDING, kind="mergesort")
-    chosen = ordered.drop_duplicates("group_id").set_index("group_id")
-    same_date = facts.merge(chosen["refers_to_date"].rename("chosen_date"),
-                            left_on="group_id", right_index=True)
-    same_date = same_date[same_date["refers_to_date"] == same_date["chosen_date"]]
-    spread = same_date.groupby("group_id")[value].agg(value_low="min", value_high="max")
-    counts = facts.groupby("group_id").size().rename("n_reports")
-    out = chosen.join(spread).join(counts).reset_index()
+    ordered = facts.sort_values(by + _ORDER, ascending=[True] * len(by) + _ASCENDING,
+                                kind="mergesort")
+    chosen = ordered.drop_duplicates(by)
+    keyed = chosen.set_index(by)
+    same = facts.merge(keyed[["refers_to_date", "disputed"]].rename(
+        columns={"refers_to_date": "chosen_date", "disputed": "chosen_disputed"}),
+        left_on=by, right_index=True)
+    same = same[(same["refers_to_date"] == same["chosen_date"])
+                & (same["disputed"] == same["chosen_disputed"])]
+    spread = same.groupby(by)[value].agg(value_low="min", value_high="max")
+    counts = facts.groupby(by).size().rename("n_reports")
+    out = chosen.join(spread, on=by).join(counts, on=by)
+    out = out[~out["disputed"]]
     return out.sort_values(["refers_to_date", "fact_id"]).reset_index(drop=True)
 
 

@@ -205,6 +205,13 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
         for idx, code in frame["donor"].dropna().items():
             if not (entities.is_country(code) or code == "EUU"):
                 add("money", idx, "donor", code, "an ISO 3166-1 alpha-3 country code or EUU")
+        all_donors = frame["scope"] == "all_donors"
+        for idx in frame.index[all_donors & frame["donor"].notna()]:
+            add("money", idx, "donor", frame.at[idx, "donor"],
+                "an empty donor on a row whose scope is all_donors")
+        for idx in frame.index[~all_donors & frame["scope"].notna() & frame["donor"].isna()]:
+            add("money", idx, "scope", frame.at[idx, "scope"],
+                "scope all_donors on a row with no donor (a total across donors)")
         for idx, code in frame["recipient"].dropna().items():
             if not (entities.is_country(code) or code in entities.ORGANIZATION_CODES):
                 add("money", idx, "recipient", code,
