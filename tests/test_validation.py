@@ -203,3 +203,26 @@ def test_cli_exits_non_zero_and_lists_every_problem(data_copy):
     assert "data/personnel.csv, row 1 (line 2), column 'count'" in result.stderr
     assert "data/money.csv, row 1 (line 2), column 'currency'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_data_readme_lists_every_column():
+    import json
+
+    from haiti_mss import paths
+
+    schema = json.loads((paths.ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    readme = (paths.ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    for resource in schema["resources"]:
+        assert f"`{resource['path']}`" in readme
+        for field in resource["schema"]["fields"]:
+            assert f"| `{field['name']}` |" in readme, (resource["name"], field["name"])
+
+
+def test_every_fact_points_to_a_source_with_a_url(dataset):
+    urls = dataset.sources.set_index("source_id")["url"]
+    for name in ("personnel", "money", "requirements", "context"):
+        frame = dataset.facts(name)
+        assert frame["source_id"].isin(urls.index).all(), name
+        assert frame["source_id"].map(urls).str.match(r"https?://").all(), name
+    assert dataset.mandates["source_id"].isin(urls.index).all()
+    assert dataset.fx_rates["source_id"].isin(urls.index).all()
