@@ -136,6 +136,16 @@ def test_broken_input_is_rejected_with_its_location(data_copy, name, mutate, fil
     assert sorted(p.name for p in data_copy.iterdir()) == sorted(before)
 
 
+def test_unquoted_comma_is_named_with_its_row(data_copy):
+    path = data_copy / "context.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3] + ",an extra cell"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = validation.find_problems(data_copy)
+    assert any(p.file == "data/context.csv" and p.row == 3 and "quote any cell" in p.expected
+               for p in problems), problems
+
+
 def test_corpus_has_at_least_twenty_cases():
     assert len(CASES) >= 20
 

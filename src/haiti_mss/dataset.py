@@ -36,6 +36,7 @@ class Dataset:
     context: pd.DataFrame
     fx_rates: pd.DataFrame
     version: str
+    model_parameters: pd.DataFrame | None = None
 
     def facts(self, name: str) -> pd.DataFrame:
         """A fact table by name."""

@@ -14,6 +14,7 @@ ROOT = PACKAGE_DIR.parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 PARAMS_DIR = ROOT / "params"
+SCENARIOS_DIR = ROOT / "scenarios"
 REPORTS_DIR = ROOT / "reports"
 BUILD_DIR = ROOT / "build"
 

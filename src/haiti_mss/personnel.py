@@ -79,12 +79,20 @@ def deployed_on(events: pd.DataFrame, on) -> pd.DataFrame:
 
 def pledged_on(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
     """Pledged personnel per (mission, contributor): the sum of distinct pledges known on
-    ``as_of``, with the date of the latest one."""
-    pledges = collapse_types(resolved(personnel, as_of, "pledged"))
-    pledges = pledges[pledges["contributor_iso3"] != ""]
-    return (pledges.groupby(["mission", "contributor_iso3"])
-            .agg(pledged=("count", "sum"), last_pledge_date=("refers_to_date", "max"))
-            .reset_index())
+    ``as_of``, with the date the first of them was made and the date of the latest report."""
+    chosen = resolved(personnel, as_of, "pledged")
+    known = known_by(personnel, as_of)
+    first_said = known[known["event"] == "pledged"].groupby("group_id")["refers_to_date"].min()
+    chosen = chosen.assign(first_date=chosen["group_id"].map(first_said))
+    chosen = chosen[chosen["contributor_iso3"].notna()]
+    pledges = collapse_types(chosen)
+    firsts = chosen.groupby(["mission", "contributor_iso3"])["first_date"].min()
+    out = (pledges.groupby(["mission", "contributor_iso3"])
+           .agg(pledged=("count", "sum"), last_pledge_date=("refers_to_date", "max"))
+           .reset_index())
+    out["first_pledge_date"] = [firsts[(m, c)] for m, c in zip(out["mission"], out["contributor_iso3"],
+                                                              strict=True)]
+    return out
 
 
 def announced_on(personnel: pd.DataFrame, as_of) -> pd.DataFrame:

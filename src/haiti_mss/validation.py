@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -65,14 +66,26 @@ def _check_files(data_dir: Path, schema: dict) -> tuple[list[DataProblem], set[s
                             "UTF-8 text")
             )
             continue
-        header = next(csv.reader(text.splitlines()[:1]), [])
+        try:
+            records = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            problems.append(DataProblem(shown, None, None, str(exc), "well-formed CSV"))
+            continue
+        header = records[0] if records else []
         if header != expected_header:
             problems.append(
                 DataProblem(shown, None, None, ",".join(header),
                             "the header " + ",".join(expected_header))
             )
             continue
-        readable.add(resource["name"])
+        ragged = [(i, len(r)) for i, r in enumerate(records[1:], start=1)
+                  if len(r) != len(header) and r]
+        for row, width in ragged:
+            problems.append(DataProblem(
+                shown, row, None, f"{width} cells",
+                f"{len(header)} cells (quote any cell that contains a comma)"))
+        if not ragged:
+            readable.add(resource["name"])
     return problems, readable
 
 
@@ -234,6 +247,15 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
         for idx in frame.index[start.notna() & end.notna() & (end <= start)]:
             add("requirements", idx, "period_end", frame.at[idx, "period_end"],
                 f"a date after period_start ({frame.at[idx, 'period_start']})")
+
+    if "model_parameters" in tables:
+        frame = tables["model_parameters"]
+        nums = frame[["low", "central", "high"]].apply(pd.to_numeric, errors="coerce")
+        for idx in frame.index[(nums["low"] > nums["central"]) | (nums["central"] > nums["high"])]:
+            add("model_parameters", idx, "central", frame.at[idx, "central"],
+                f"low <= central <= high (low {frame.at[idx, 'low']}, high {frame.at[idx, 'high']})")
+        for idx in frame.index[(frame["basis"] == "source") & frame["source_id"].isna()]:
+            add("model_parameters", idx, "source_id", None, "a source_id when basis is source")
 
     if "mandates" in tables:
         frame = tables["mandates"]

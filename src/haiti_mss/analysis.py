@@ -1,0 +1,411 @@
+"""Run the shortfall model on the data: the setting a scenario describes, parameter draws,
+counterfactuals, the split of the loss, calibration, hold-out scoring, the backtest and
+sensitivity. Every function returns data frames or plain dicts for reports to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import funding, model, paths, personnel
+from .dataset import Dataset
+from .errors import ParameterError
+from .timeline import as_timestamp
+
+BENCHMARKS_PER_1000 = (2.2, 4.0, 20.0)
+SCENARIO_KEYS = {"title", "description", "mission", "start", "months", "ceiling", "projection",
+                 "calibrate_until", "gates_off", "initial_deployed", "overrides", "assumptions"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios and parameters
+
+
+def load_scenario(name: str, scenarios_dir: Path | None = None) -> dict:
+    """A scenario file, checked: unknown keys and overrides of unknown parameters are errors."""
+    path = (scenarios_dir or paths.SCENARIOS_DIR) / f"{name}.yaml"
+    if not path.is_file():
+        raise ParameterError(f"scenarios/{name}.yaml: no such scenario; expected one of "
+                             f"{', '.join(model.scenario_names())}")
+    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(spec) - SCENARIO_KEYS
+    if unknown:
+        raise ParameterError(f"scenarios/{name}.yaml: unknown key(s) {', '.join(sorted(unknown))}")
+    spec.setdefault("overrides", {})
+    spec.setdefault("gates_off", [])
+    spec["name"] = name
+    return spec
+
+
+def parameter_table(dataset: Dataset, scenario: dict | None = None) -> pd.DataFrame:
+    """The parameter table with a scenario's overrides applied (and marked)."""
+    table = dataset.model_parameters.copy().set_index("name")
+    table["overridden_by"] = ""
+    for name, values in ((scenario or {}).get("overrides") or {}).items():
+        if name not in table.index:
+            raise ParameterError(f"scenario {scenario['name']}: override of unknown parameter "
+                                 f"'{name}'; expected one of {', '.join(table.index)}")
+        for key in ("central", "low", "high"):
+            if key in values:
+                table.loc[name, key] = float(values[key])
+        table.loc[name, "overridden_by"] = scenario["name"]
+        if "note" in values:
+            table.loc[name, "derivation"] = str(values["note"])
+    return table.reset_index()
+
+
+def sample_parameters(table: pd.DataFrame, n: int, seed: int) -> dict[str, np.ndarray]:
+    """``n`` Latin-hypercube draws, uniform between each parameter's low and high."""
+    from scipy.stats import qmc
+
+    names = list(table["name"])
+    unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
+    low, high = table["low"].to_numpy(float), table["high"].to_numpy(float)
+    values = low + unit * (high - low)
+    return {name: values[:, i] for i, name in enumerate(names)}
+
+
+def central_parameters(table: pd.DataFrame, n: int = 1) -> dict[str, np.ndarray]:
+    """Every parameter at its central value, repeated ``n`` times."""
+    return {r.name: np.full(n, float(r.central)) for r in table.itertuples()}
+
+
+def with_derived(p: dict[str, np.ndarray], setting: model.Setting) -> dict[str, np.ndarray]:
+    """Add the fixed cost per base implied by the annual full-strength cost estimate:
+    annual = 12 x (strength x cost per person-month + bases x fixed cost per base)."""
+    p = dict(p)
+    full = setting.ceiling
+    bases = np.ceil(full / np.maximum(p["base_size"], 1.0))
+    p["cost_fixed_month"] = np.maximum(
+        p["annual_cost_full"] / 12.0 - full * p["cost_person_month"], 0.0) / bases
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# The setting: what the data says, for one scenario and one as-of date
+
+
+def observed_strength(dataset: Dataset, mission: str, as_of) -> pd.Series:
+    """Deployed strength at each month end, computed from the event rows (sum of contributors)."""
+    monthly = personnel.monthly_deployed(dataset.personnel, as_of)
+    monthly = monthly[monthly["mission"] == mission]
+    return monthly.groupby("month_end")["deployed"].sum().astype(float)
+
+
+def _initial_deployed(dataset: Dataset, scenario: dict, start: pd.Timestamp, as_of) -> float:
+    """Personnel already on the ground when a successor force starts: a number, or
+    ``observed`` = the strength computed from the data for the month before ``start``."""
+    value = scenario.get("initial_deployed", 0) or 0
+    if value == "observed":
+        events = personnel.resolved_events(dataset.personnel, as_of)
+        on = personnel.deployed_on(events, start - pd.Timedelta(days=1))
+        return float(on["deployed"].sum())
+    return float(value)
+
+
+def build_setting(dataset: Dataset, scenario: dict, as_of) -> model.Setting:
+    """Pledges, receipts, ceiling and context for ``scenario``, from facts known on ``as_of``."""
+    as_of = as_timestamp(as_of)
+    start = as_timestamp(scenario["start"])
+    months = int(scenario["months"])
+    mission = scenario["mission"]
+    pledges = personnel.pledged_on(dataset.personnel, as_of)
+    pledges = pledges[pledges["mission"] == mission]
+    # A pledge made before the authorization counts from month 0.
+    month_of = ((pledges["first_pledge_date"].dt.year - start.year) * 12
+                + pledges["first_pledge_date"].dt.month - start.month).clip(lower=0)
+    ceiling = scenario["ceiling"]
+    if ceiling == "planned":
+        planned = personnel.mission_totals(dataset.personnel, as_of, event="planned")
+        planned = planned[planned["mission"] == mission].sort_values("refers_to_date")
+        if planned.empty:
+            raise ParameterError(f"scenario {scenario['name']}: no planned strength known by {as_of.date()}")
+        ceiling = float(planned.iloc[-1]["count"])
+    tf = funding.monthly_trust_fund(dataset.money, dataset.fx_rates, as_of)
+    receipts = np.zeros(months)
+    if len(tf):
+        received = tf.set_index("month_end")["received_usd"].astype(float)
+        by_month = received.diff().fillna(received.iloc[0]).clip(lower=0)
+        for when, value in by_month.items():
+            idx = (when.year - start.year) * 12 + when.month - start.month
+            if 0 <= idx < months:
+                receipts[idx] += value
+    return model.Setting(
+        start=start, months=months, ceiling=float(ceiling),
+        pledges=pledges["pledged"].to_numpy(float), pledge_month=month_of.to_numpy(int),
+        receipts=receipts, contributors=tuple(pledges["contributor_iso3"]),
+        initial_deployed=_initial_deployed(dataset, scenario, start, as_of),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A full analysis
+
+
+@dataclass
+class Analysis:
+    """Everything the shortfall report shows, for one scenario and as-of date."""
+
+    scenario: dict
+    setting: model.Setting
+    parameters: pd.DataFrame
+    draws: dict[str, np.ndarray]
+    runs: dict[frozenset, model.Run]      # key: the gates removed
+    observed: pd.Series
+
+    @property
+    def baseline(self) -> model.Run:
+        return self.runs[frozenset()]
+
+    def strength_bands(self) -> pd.DataFrame:
+        out = model.bands(self.baseline.deployed)
+        out.insert(0, "month", self.setting.month_index)
+        return out
+
+    def references(self) -> dict[str, np.ndarray]:
+        """The stated reference paths, per draw and month."""
+        n = self.baseline.deployed.shape[0]
+        instant = np.full((n, self.setting.months), self.setting.ceiling)
+        return {
+            "instant ceiling": instant,
+            "full funding, realistic lags": self.runs[frozenset({"funding"})].deployed,
+            "all pledges kept": self.runs[frozenset({"pledges"})].deployed,
+            "no gate (funding, pledges, logistics)": self.runs[frozenset(model.GATES)].deployed,
+        }
+
+    def person_months_lost(self) -> pd.DataFrame:
+        rows = []
+        for name, ref in self.references().items():
+            pml = model.person_months_lost(self.baseline.deployed, ref)
+            rows.append({"reference": name, **model.summarize(pml)})
+        return pd.DataFrame(rows)
+
+    def loss_split(self) -> pd.DataFrame:
+        """Shapley split of the person-months lost against the no-gate path."""
+        base = self.runs[frozenset(model.GATES)].deployed
+        pml = {removed: model.person_months_lost(run.deployed, base)
+               for removed, run in self.runs.items()}
+        shares = model.shapley_split(pml)
+        total = pml[frozenset()]
+        rows = [{"cause": cause, **model.summarize(share),
+                 "share_pct": float(np.median(share) / max(np.median(total), 1e-9) * 100)}
+                for cause, share in shares.items()]
+        rows.append({"cause": "total", **model.summarize(total), "share_pct": 100.0})
+        return pd.DataFrame(rows)
+
+    def density(self) -> pd.DataFrame:
+        """Force density per 1,000 in metropolitan Port-au-Prince and months below each
+        benchmark."""
+        dens = model.density(self.baseline.deployed, self.setting, self.draws)
+        rows = []
+        for bench in BENCHMARKS_PER_1000:
+            below = (dens < bench).sum(axis=1).astype(float)
+            rows.append({"benchmark_per_1000": bench, **model.summarize(below)})
+        return pd.DataFrame(rows)
+
+    def density_bands(self) -> pd.DataFrame:
+        out = model.bands(model.density(self.baseline.deployed, self.setting, self.draws))
+        out.insert(0, "month", self.setting.month_index)
+        return out
+
+    def money(self) -> pd.DataFrame:
+        """Trust-fund runway, the funding gap and the marginal cost of a recovered person-month."""
+        base, full = self.baseline, self.runs[frozenset({"funding"})]
+        spend_month = np.maximum(base.spent, 1.0)
+        runway = base.balance[:, -1] / spend_month[:, -1]
+        share = self.draws["tf_share"][:, None]
+        gap = (share * full.cost).sum(axis=1) - base.receipts.sum(axis=1)
+        recovered = (model.person_months_lost(base.deployed, full.deployed))
+        extra_cost = full.cost.sum(axis=1) - base.cost.sum(axis=1)
+        per_pm = np.where(recovered > 0, extra_cost / np.maximum(recovered, 1e-9), np.nan)
+        per_pm = per_pm[np.isfinite(per_pm)]
+        rows = [
+            {"measure": "trust fund runway at the horizon (months)", **model.summarize(runway)},
+            {"measure": "trust-fund gap to full funding (USD)", **model.summarize(gap)},
+            {"measure": "unpaid trust-fund share of costs (USD)",
+             **model.summarize(base.unpaid.sum(axis=1))},
+        ]
+        if len(per_pm):
+            rows.append({"measure": "cost per person-month recovered by full funding (USD)",
+                         **model.summarize(per_pm)})
+        return pd.DataFrame(rows)
+
+
+def run_analysis(dataset: Dataset, scenario: dict, as_of, n_draws: int = 4000,
+                 seed: int = 20231002, draws: dict | None = None) -> Analysis:
+    """Every counterfactual for ``scenario`` with ``n_draws`` draws (common random numbers)."""
+    setting = build_setting(dataset, scenario, as_of)
+    table = parameter_table(dataset, scenario)
+    p = draws if draws is not None else sample_parameters(table, n_draws, seed)
+    p = with_derived(p, setting)
+    n = len(next(iter(p.values())))
+    shocks = model.draw_shocks(n, len(setting.pledges), seed)
+    fixed_off = frozenset(scenario.get("gates_off") or [])
+    runs = {}
+    for k in range(len(model.GATES) + 1):
+        for removed in _subsets(model.GATES, k):
+            gates = tuple(g for g in model.GATES if g not in removed | fixed_off)
+            runs[frozenset(removed)] = model.simulate(setting, p, shocks, gates=gates)
+    return Analysis(scenario=scenario, setting=setting, parameters=table, draws=p, runs=runs,
+                    observed=observed_strength(dataset, scenario["mission"], as_of))
+
+
+def _subsets(items, k):
+    from itertools import combinations
+
+    return [set(c) for c in combinations(items, k)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibration, hold-out and backtest
+
+
+def observed_on_grid(observed: pd.Series, setting: model.Setting) -> np.ndarray:
+    """Observed month-end strength on the model's month grid (NaN where not observed)."""
+    grid = np.full(setting.months, np.nan)
+    for when, value in observed.items():
+        idx = (when.year - setting.start.year) * 12 + when.month - setting.start.month
+        if 0 <= idx < setting.months:
+            grid[idx] = value
+    return grid
+
+
+def calibrate(dataset: Dataset, scenario: dict, as_of, calibrate_until, n_prior: int = 20000,
+              keep: float = 0.02, seed: int = 7) -> dict:
+    """Approximate Bayesian computation by rejection: draw parameters from their ranges, keep
+    the ``keep`` share of draws whose strength path is closest (mean absolute error) to the
+    observed months up to ``calibrate_until``; score the kept draws on the later months."""
+    setting = build_setting(dataset, scenario, as_of)
+    table = parameter_table(dataset, scenario)
+    prior = with_derived(sample_parameters(table, n_prior, seed), setting)
+    shocks = model.draw_shocks(n_prior, len(setting.pledges), seed)
+    gates = tuple(g for g in model.GATES if g not in set(scenario.get("gates_off") or []))
+    run = model.simulate(setting, prior, shocks, gates=gates)
+    obs = observed_on_grid(observed_strength(dataset, scenario["mission"], as_of), setting)
+    cut = as_timestamp(calibrate_until)
+    month_idx = setting.month_index + pd.offsets.MonthEnd(0)
+    fit_mask = ~np.isnan(obs) & (month_idx <= cut)
+    hold_mask = ~np.isnan(obs) & (month_idx > cut)
+    if fit_mask.sum() == 0:
+        raise ParameterError(f"no observed strength to calibrate on before {cut.date()}")
+    err = np.abs(run.deployed[:, fit_mask] - obs[fit_mask]).mean(axis=1)
+    kept = np.argsort(err)[: max(int(n_prior * keep), 20)]
+    posterior = {k: v[kept] for k, v in prior.items()}
+    result = {"setting": setting, "posterior": posterior, "kept": len(kept), "prior": n_prior,
+              "fit_mae": float(np.median(err[kept])), "observed": obs,
+              "deployed": run.deployed[kept], "fit_mask": fit_mask, "hold_mask": hold_mask,
+              "table": table}
+    if hold_mask.any():
+        paths_ = run.deployed[kept][:, hold_mask]
+        lo, hi = np.quantile(paths_, [0.1, 0.9], axis=0)
+        med = np.median(paths_, axis=0)
+        result["holdout_months"] = int(hold_mask.sum())
+        result["holdout_coverage_80"] = float(((obs[hold_mask] >= lo) & (obs[hold_mask] <= hi)).mean())
+        result["holdout_mae"] = float(np.abs(med - obs[hold_mask]).mean())
+        result["holdout_mape_pct"] = float((np.abs(med - obs[hold_mask]) / obs[hold_mask]).mean() * 100)
+    return result
+
+
+def posterior_summary(calibration: dict) -> pd.DataFrame:
+    """Calibrated parameter values: posterior median and 80% band next to the prior range."""
+    table = calibration["table"].set_index("name")
+    rows = []
+    for name, values in calibration["posterior"].items():
+        if name not in table.index:
+            continue
+        rows.append({"parameter": name, "unit": table.loc[name, "unit"],
+                     "prior_low": table.loc[name, "low"], "prior_high": table.loc[name, "high"],
+                     "posterior_median": float(np.median(values)),
+                     "posterior_p10": float(np.quantile(values, 0.1)),
+                     "posterior_p90": float(np.quantile(values, 0.9))})
+    return pd.DataFrame(rows)
+
+
+def backtest(dataset: Dataset, scenario: dict, as_of, n_prior: int = 20000, seed: int = 11,
+             ) -> dict:
+    """What the model would have said on ``as_of`` (calibrated only on facts known then),
+    scored against what later data shows."""
+    as_of = as_timestamp(as_of)
+    then = calibrate(dataset, scenario, as_of, as_of, n_prior=n_prior, seed=seed)
+    latest = observed_on_grid(observed_strength(dataset, scenario["mission"],
+                                                pd.Timestamp.today().normalize()), then["setting"])
+    months = then["setting"].month_index + pd.offsets.MonthEnd(0)
+    future = ~np.isnan(latest) & (months > as_of)
+    if not future.any():
+        return {**then, "backtest_months": 0}
+    paths_ = then["deployed"][:, future]
+    lo, hi = np.quantile(paths_, [0.1, 0.9], axis=0)
+    med = np.median(paths_, axis=0)
+    truth = latest[future]
+    return {**then, "backtest_months": int(future.sum()), "truth": truth,
+            "backtest_coverage_80": float(((truth >= lo) & (truth <= hi)).mean()),
+            "backtest_mae": float(np.abs(med - truth).mean()),
+            "backtest_median_path": med, "backtest_months_index": months[future]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitivity
+
+
+def _loss_for(dataset, scenario, setting, table, values: np.ndarray, seed: int) -> np.ndarray:
+    names = list(table["name"])
+    p = with_derived({name: values[:, i] for i, name in enumerate(names)}, setting)
+    shocks = model.draw_shocks(values.shape[0], len(setting.pledges), seed)
+    gates = tuple(g for g in model.GATES if g not in set(scenario.get("gates_off") or []))
+    run = model.simulate(setting, p, shocks, gates=gates)
+    return model.person_months_lost(run.deployed, np.full(run.deployed.shape, setting.ceiling))
+
+
+def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, seed: int = 3,
+                ) -> dict[str, pd.DataFrame]:
+    """Global sensitivity of person-months lost (against the instant ceiling) to every
+    parameter that varies: Morris screening, Sobol first-order and total indices (SALib), and
+    a one-at-a-time tornado around the central values as the readable summary."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    setting = build_setting(dataset, scenario, as_of)
+    table = parameter_table(dataset, scenario)
+    varying = table[table["high"] > table["low"]]
+    fixed = table[table["high"] <= table["low"]]
+    problem = {"num_vars": len(varying), "names": list(varying["name"]),
+               "bounds": varying[["low", "high"]].to_numpy(float).tolist()}
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        full = np.empty((x.shape[0], len(table)))
+        for i, name in enumerate(table["name"]):
+            if name in problem["names"]:
+                full[:, i] = x[:, problem["names"].index(name)]
+            else:
+                full[:, i] = float(fixed.set_index("name").loc[name, "central"])
+        return _loss_for(dataset, scenario, setting, table, full, seed)
+
+    x_m = morris_sample.sample(problem, N=200, num_levels=4, seed=seed)
+    m = morris_analyze.analyze(problem, x_m, evaluate(x_m), num_levels=4, seed=seed)
+    x_s = sobol_sample.sample(problem, sobol_n, calc_second_order=False, seed=seed)
+    s = sobol_analyze.analyze(problem, evaluate(x_s), calc_second_order=False, seed=seed)
+    indices = pd.DataFrame({"parameter": problem["names"], "morris_mu_star": m["mu_star"],
+                            "morris_sigma": m["sigma"], "sobol_first": s["S1"],
+                            "sobol_total": s["ST"], "sobol_total_conf": s["ST_conf"]})
+    indices = indices.sort_values("sobol_total", ascending=False).reset_index(drop=True)
+    centre = table["central"].to_numpy(float)[None, :]
+    rows = []
+    base = float(_loss_for(dataset, scenario, setting, table, centre, seed)[0])
+    for name in problem["names"]:
+        i = list(table["name"]).index(name)
+        lo, hi = centre.copy(), centre.copy()
+        lo[0, i] = table.loc[i, "low"]
+        hi[0, i] = table.loc[i, "high"]
+        rows.append({"parameter": name, "at_low": float(_loss_for(dataset, scenario, setting, table, lo, seed)[0]),
+                     "at_high": float(_loss_for(dataset, scenario, setting, table, hi, seed)[0]),
+                     "central_result": base})
+    tornado = pd.DataFrame(rows)
+    tornado["swing"] = (tornado["at_high"] - tornado["at_low"]).abs()
+    tornado = tornado.sort_values("swing", ascending=False).reset_index(drop=True)
+    return {"indices": indices, "tornado": tornado, "evaluations": len(x_m) + len(x_s)}
