@@ -16,7 +16,6 @@ from .dataset import Dataset
 from .errors import ParameterError
 from .timeline import as_timestamp
 
-BENCHMARKS_PER_1000 = (2.2, 4.0, 20.0)
 SCENARIO_KEYS = {"title", "description", "mission", "start", "months", "ceiling", "projection",
                  "calibrate_until", "gates_off", "initial_deployed", "overrides", "assumptions"}
 
@@ -56,6 +55,12 @@ def parameter_table(dataset: Dataset, scenario: dict | None = None) -> pd.DataFr
         if "note" in values:
             table.loc[name, "derivation"] = str(values["note"])
     return table.reset_index()
+
+
+def benchmarks(table: pd.DataFrame) -> dict[str, float]:
+    """Force-density benchmarks (per 1,000 residents) from the parameter table."""
+    rows = table[table["name"].str.startswith("benchmark_")]
+    return {r.description: float(r.central) for r in rows.itertuples()}
 
 
 def sample_parameters(table: pd.DataFrame, n: int, seed: int) -> dict[str, np.ndarray]:
@@ -202,9 +207,9 @@ class Analysis:
         benchmark."""
         dens = model.density(self.baseline.deployed, self.setting, self.draws)
         rows = []
-        for bench in BENCHMARKS_PER_1000:
+        for name, bench in benchmarks(self.parameters).items():
             below = (dens < bench).sum(axis=1).astype(float)
-            rows.append({"benchmark_per_1000": bench, **model.summarize(below)})
+            rows.append({"benchmark": name, "per_1000": bench, **model.summarize(below)})
         return pd.DataFrame(rows)
 
     def density_bands(self) -> pd.DataFrame:
@@ -402,8 +407,9 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
         lo, hi = centre.copy(), centre.copy()
         lo[0, i] = table.loc[i, "low"]
         hi[0, i] = table.loc[i, "high"]
-        rows.append({"parameter": name, "at_low": float(_loss_for(dataset, scenario, setting, table, lo, seed)[0]),
-                     "at_high": float(_loss_for(dataset, scenario, setting, table, hi, seed)[0]),
+        at_low = float(_loss_for(dataset, scenario, setting, table, lo, seed)[0])
+        at_high = float(_loss_for(dataset, scenario, setting, table, hi, seed)[0])
+        rows.append({"parameter": name, "at_low": at_low, "at_high": at_high,
                      "central_result": base})
     tornado = pd.DataFrame(rows)
     tornado["swing"] = (tornado["at_high"] - tornado["at_low"]).abs()

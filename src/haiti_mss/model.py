@@ -6,14 +6,18 @@ Every draw is one column of NumPy arrays, so 100,000 draws run at once. Per mont
   fulfilment share that carries a common shock (pledges fail together when politics or money
   fail): ``phi_c = logistic(logit(fulfil_mean) + fulfil_shock_sd * z + fulfil_own_sd * e_c)``;
 - arrivals are limited by several gates at once: the mandate's ceiling, base capacity (an
-  initial size and a step expansion), and money: the trust fund is a cash balance with a burn
-  rate, and contributors deploy only when ``prefund_months`` of the fund's share of running
-  costs are covered (not "cumulative funds / cost per person", which confuses person-months
-  with head-count);
+  initial size and a step expansion), and money: contributors deploy only up to the head-count
+  the trust fund can sustain, i.e. what it has received (less its share of fixed costs) must
+  pay its share of running costs for every month from the earliest start through
+  ``prefund_months`` ahead. That is money / (cost per person-month x months) = people, not
+  "cumulative funds / cost per person" (which confuses person-months with head-count). The
+  fund is also a cash balance with a burn rate: it pays its share of costs while it has cash,
+  and what it cannot pay is recorded as unpaid;
 - a share of those on the ground leaves each month (rotations and attrition) and must be
   replaced through the same gates;
-- costs are fixed/step costs (headquarters; one more base for each ``base_size`` people)
-  plus per-person and per-arrival costs, not one average.
+- costs are fixed/step costs (one step for each ``base_size`` people of planned base
+  capacity, from the earliest month a contingent could be ready) plus per-person and
+  per-arrival costs, not one average.
 
 Money is conserved in the trust fund: ``balance[T] = sum(receipts) - sum(spending)``, and
 spending never exceeds what the fund holds (the rest is recorded as unpaid).
@@ -100,9 +104,9 @@ def ready_path(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.
     n = p["lag_mean"].shape[0]
     t = np.arange(setting.months, dtype=float)
     ready = np.zeros((n, setting.months))
-    shape = p["lag_shape"][:, None]
-    lags = p["lag_min"][:, None] + _gamma_quantile(
-        shocks["u_lag"], shape, (p["lag_mean"][:, None] - p["lag_min"][:, None]).clip(0.05) / shape)
+    shape = np.maximum(p["lag_shape"][:, None], 1e-3)
+    scale = np.maximum(p["lag_mean"][:, None] - p["lag_min"][:, None], 0.0) / shape
+    lags = p["lag_min"][:, None] + _gamma_quantile(shocks["u_lag"], shape, scale)
     if pledges_kept:
         phi = np.ones((n, len(setting.pledges)))
     else:
@@ -133,6 +137,8 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
     # force's initial personnel are not drawn from its new pledges.
     arrived_pool = np.zeros(n)
     balance = np.zeros(n)
+    received = np.zeros(n)
+    fixed_so_far = np.zeros(n)
     c_var, c_fix, c_dep = p["cost_person_month"], p["cost_fixed_month"], p["cost_arrival"]
     base_size, s_tf, m_fwd = p["base_size"], p["tf_share"], np.maximum(p["prefund_months"], 0.0)
     for t in range(months):
@@ -140,20 +146,33 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
         deployed = deployed - departures
         arrived_pool = np.maximum(arrived_pool - departures, 0.0)
         capacity = np.full(n, setting.ceiling)
+        base = np.where(t >= p["base_expand_month"], p["base_capacity_late"],
+                        p["base_capacity_early"])
+        # Fixed costs follow the logistics plan (bases built; headquarters running from the
+        # earliest month a contingent could be ready, lag_min), not the head-count that money
+        # or pledges allowed: so opening a gate can never make the mission poorer by starting
+        # its fixed costs earlier.
+        bases = np.ceil(np.minimum(base, setting.ceiling) / np.maximum(base_size, 1.0))
+        fixed_month = np.where(t >= p["lag_min"], c_fix * np.maximum(bases, 1.0), 0.0)
         base_binds = np.zeros(n, dtype=bool)
         if "logistics" in gates:
-            base = np.where(t >= p["base_expand_month"], p["base_capacity_late"],
-                            p["base_capacity_early"])
             base_binds = base < capacity
             capacity = np.minimum(capacity, base)
         cash = balance + receipts[:, t]
+        received = received + receipts[:, t]
+        fixed_so_far = fixed_so_far + fixed_month
         money_binds = np.zeros(n, dtype=bool)
         if "funding" in gates:
-            # Head-count whose running cost (and the fixed cost) the fund covers m_fwd ahead.
-            per_head = s_tf * c_var * np.maximum(m_fwd, 1.0)
-            fixed = s_tf * c_fix * np.maximum(m_fwd, 1.0)
-            afford = np.floor(np.maximum(cash - fixed, 0.0) / np.maximum(per_head, 1e-9))
-            afford = np.maximum(np.where(m_fwd > 0, afford, np.inf), deployed)
+            # The head-count the fund can sustain: what it has received, less its share of the
+            # fixed costs so far, pays for N people from the month the mission could start
+            # (lag_min) through prefund_months ahead. Money / (USD per person-month x months)
+            # is a head-count, not person-months; it depends on receipts, not on how many were
+            # sent, so more money never lowers strength (a cash-balance gate would let a
+            # poorer fund that deployed later overtake a richer one that paid salaries sooner).
+            months_paid = np.maximum(t - np.ceil(p["lag_min"]), 0.0) + np.maximum(m_fwd, 1.0)
+            afford = np.floor(np.maximum(received - s_tf * fixed_so_far, 0.0)
+                              / np.maximum(s_tf * c_var * months_paid, 1e-9))
+            afford = np.maximum(afford, deployed)  # running short never withdraws anyone
             money_binds = afford < capacity
             capacity = np.minimum(capacity, afford)
         waiting = np.maximum(ready[:, t] - arrived_pool, 0.0)
@@ -166,10 +185,7 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
         binding["ceiling"][:, t] = blocked & ~money_binds & ~base_binds
         deployed = deployed + arrivals
         arrived_pool = arrived_pool + arrivals
-        active = deployed > 0
-        bases = np.ceil(deployed / np.maximum(base_size, 1.0))
-        cost = c_var * deployed + np.where(active, c_fix * np.maximum(bases, 1.0), 0.0) + (
-            c_dep * arrivals)
+        cost = c_var * deployed + fixed_month + c_dep * arrivals
         due = s_tf * cost
         spent = np.minimum(due, cash)
         balance = cash - spent
