@@ -66,6 +66,9 @@ lint: $(VENV_STAMP) ## Check style with ruff
 lab: $(VENV_STAMP) ## Open JupyterLab on notebooks/ with the project kernel
 	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root
 
+bench: $(VENV_STAMP) ## Measure model throughput and report rendering (writes reports/bench/bench.json)
+	@$(PY) benchmarks/bench.py
+
 lock: ## Recompile requirements.txt (the full lock) from requirements.in
 	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
 	@uv pip compile --quiet --python $(PYTHON) --override overrides.txt requirements.in -o requirements.txt

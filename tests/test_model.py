@@ -156,3 +156,21 @@ def test_unknown_override_is_an_error(dataset):
     scenario = {"name": "x", "overrides": {"no_such_parameter": {"central": 1}}}
     with pytest.raises(Exception, match="unknown parameter"):
         analysis.parameter_table(dataset, scenario)
+
+
+def test_the_vectorized_model_matches_the_per_draw_loop(random_case):
+    """The benchmark's plain-Python reference and the NumPy model give the same paths."""
+    import sys
+
+    from haiti_mss import paths
+
+    sys.path.insert(0, str(paths.ROOT / "benchmarks"))
+    from model_loop import simulate_loop
+
+    s, p, shocks = random_case
+    few = {k: v[:300] for k, v in p.items()}
+    few_shocks = {k: v[:300] for k, v in shocks.items()}
+    for gates in (model.GATES, ("logistics",), ()):
+        vector = model.simulate(s, few, few_shocks, gates=gates).deployed
+        loop = simulate_loop(s, few, few_shocks, gates=gates)
+        assert np.allclose(vector, loop, rtol=0, atol=1e-6), gates

@@ -88,37 +88,39 @@ def draw_shocks(n: int, contributors: int, seed: int) -> dict[str, np.ndarray]:
     return {
         "z_common": rng.standard_normal(n),
         "z_own": rng.standard_normal((n, contributors)),
-        "u_lag": rng.random((n, contributors)),
+        "z_lag": rng.standard_normal((n, contributors)),
     }
 
 
-def _gamma_quantile(u, shape, scale):
-    from scipy.special import gammaincinv
-
-    return gammaincinv(shape, u) * scale
+def _gamma_from_normal(z, shape, scale):
+    """Gamma variate with the given shape and scale from a standard normal ``z``
+    (Wilson-Hilferty), so one set of shocks serves every parameter draw."""
+    c = 1.0 / (9.0 * shape)
+    return shape * scale * np.maximum(1.0 - c + z * np.sqrt(c), 0.0) ** 3
 
 
 def ready_path(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.ndarray],
                pledges_kept: bool = False) -> np.ndarray:
-    """Cumulative personnel ready to fly, per draw and month: (N, T)."""
+    """Cumulative personnel ready to fly, per month and draw: (T, N), time-major so that each
+    month is one contiguous row."""
     n = p["lag_mean"].shape[0]
-    t = np.arange(setting.months, dtype=float)
-    ready = np.zeros((n, setting.months))
+    t = np.arange(setting.months, dtype=float)[:, None]
+    ready = np.zeros((setting.months, n))
     shape = np.maximum(p["lag_shape"][:, None], 1e-3)
     scale = np.maximum(p["lag_mean"][:, None] - p["lag_min"][:, None], 0.0) / shape
-    lags = p["lag_min"][:, None] + _gamma_quantile(shocks["u_lag"], shape, scale)
+    lags = p["lag_min"][:, None] + _gamma_from_normal(shocks["z_lag"], shape, scale)
     if pledges_kept:
         phi = np.ones((n, len(setting.pledges)))
     else:
         phi = _logistic(_logit(p["fulfil_mean"])[:, None]
                         + p["fulfil_shock_sd"][:, None] * shocks["z_common"][:, None]
                         + p["fulfil_own_sd"][:, None] * shocks["z_own"])
-    tranche = np.maximum(p["tranche"], 1.0)[:, None]
-    ramp = np.maximum(p["ramp_months"], 1.0)[:, None]
+    tranche = np.maximum(p["tranche"], 1.0)
+    ramp = np.maximum(p["ramp_months"], 1.0)
     for c, (pledge, month) in enumerate(zip(setting.pledges, setting.pledge_month, strict=True)):
-        target = phi[:, c:c + 1] * pledge
-        progress = np.clip((t[None, :] - month - lags[:, c:c + 1] + 1.0) / ramp, 0.0, 1.0)
-        ready += np.floor(target * progress / tranche) * tranche
+        target = phi[:, c] * pledge / tranche
+        progress = np.clip((t - (month - 1.0) - lags[:, c]) / ramp, 0.0, 1.0)
+        ready += np.floor(target * progress) * tranche
     return ready
 
 
@@ -127,11 +129,11 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
     """Run the model for every draw at once. ``gates`` lists the gates that are on."""
     n, months = p["lag_mean"].shape[0], setting.months
     ready = ready_path(setting, p, shocks, pledges_kept="pledges" not in gates)
-    receipts = np.broadcast_to(setting.receipts[None, :] * p["funding_scale"][:, None],
-                               (n, months))
-    out = {k: np.zeros((n, months)) for k in
+    receipts = setting.receipts[:, None] * p["funding_scale"][None, :]   # (T, N)
+    # Time-major storage: each month's values are one contiguous row (much faster to write).
+    out = {k: np.zeros((months, n)) for k in
            ("deployed", "arrivals", "departures", "balance", "spent", "unpaid", "cost")}
-    binding = {k: np.zeros((n, months), dtype=bool) for k in ("ceiling", "base", "money", "ready")}
+    binding = {k: np.zeros((months, n), dtype=bool) for k in ("ceiling", "base", "money", "ready")}
     deployed = np.full(n, float(setting.initial_deployed))
     # Pledged people sent and still owed (leavers are replaced from the ready pool); a successor
     # force's initial personnel are not drawn from its new pledges.
@@ -158,8 +160,8 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
         if "logistics" in gates:
             base_binds = base < capacity
             capacity = np.minimum(capacity, base)
-        cash = balance + receipts[:, t]
-        received = received + receipts[:, t]
+        cash = balance + receipts[t]
+        received = received + receipts[t]
         fixed_so_far = fixed_so_far + fixed_month
         money_binds = np.zeros(n, dtype=bool)
         if "funding" in gates:
@@ -175,14 +177,14 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
             afford = np.maximum(afford, deployed)  # running short never withdraws anyone
             money_binds = afford < capacity
             capacity = np.minimum(capacity, afford)
-        waiting = np.maximum(ready[:, t] - arrived_pool, 0.0)
+        waiting = np.maximum(ready[t] - arrived_pool, 0.0)
         room = np.maximum(capacity - deployed, 0.0)
         arrivals = np.minimum(waiting, room)
         blocked = room < waiting
-        binding["ready"][:, t] = ~blocked
-        binding["money"][:, t] = blocked & money_binds
-        binding["base"][:, t] = blocked & ~money_binds & base_binds
-        binding["ceiling"][:, t] = blocked & ~money_binds & ~base_binds
+        binding["ready"][t] = ~blocked
+        binding["money"][t] = blocked & money_binds
+        binding["base"][t] = blocked & ~money_binds & base_binds
+        binding["ceiling"][t] = blocked & ~money_binds & ~base_binds
         deployed = deployed + arrivals
         arrived_pool = arrived_pool + arrivals
         cost = c_var * deployed + fixed_month + c_dep * arrivals
@@ -192,8 +194,10 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
         for key, value in (("deployed", deployed), ("arrivals", arrivals),
                            ("departures", departures), ("balance", balance), ("spent", spent),
                            ("unpaid", due - spent), ("cost", cost)):
-            out[key][:, t] = value
-    return Run(ready=ready, receipts=np.array(receipts), binding=binding, **out)
+            out[key][t] = value
+    # Callers get (draws, months) views of the time-major arrays.
+    return Run(ready=ready.T, receipts=receipts.T, binding={k: v.T for k, v in binding.items()},
+               **{k: v.T for k, v in out.items()})
 
 
 def scenario_names() -> list[str]:
