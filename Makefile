@@ -61,7 +61,7 @@ test: $(VENV_STAMP) ## Run the whole test suite
 	@$(PY) -m pytest
 
 lint: $(VENV_STAMP) ## Check style with ruff
-	@$(VENV)/bin/ruff check src tests
+	@$(VENV)/bin/ruff check src tests benchmarks
 
 lab: $(VENV_STAMP) ## Open JupyterLab on notebooks/ with the project kernel
 	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root

@@ -155,10 +155,10 @@ def print_table(result: dict) -> None:
     m = result.get("model")
     if m:
         rows += [
-            ("model, 100k draws x 48 months (median of %d)" % m["runs"], f"{m['vectorized_median_s']} s"),
+            (f"model, 100k draws x 48 months (median of {m['runs']})", f"{m['vectorized_median_s']} s"),
             ("model, first run in a fresh process", f"{m['vectorized_first_s']} s"),
             ("model throughput", f"{m['draw_months_per_s']:,} draw-months/s"),
-            ("per-draw Python loop (scaled from %d draws)" % m["loop_draws_timed"],
+            (f"per-draw Python loop (scaled from {m['loop_draws_timed']} draws)",
              f"{m['loop_s_scaled_to_all_draws']} s"),
             ("speed-up over the loop", f"{m['speedup_vs_loop']}x"),
             ("peak memory (model process)", f"{m['peak_rss_mb']} MB"),
@@ -167,7 +167,8 @@ def print_table(result: dict) -> None:
     r = result.get("reports")
     if r:
         rows += [
-            (f"make -j2 report ({r['variants']} variants x {r['notebooks']} notebooks)", f"{r['make_report_s']} s"),
+            (f"make -j2 report ({r['variants']} variants x {r['notebooks']} notebooks)",
+             f"{r['make_report_s']} s"),
             ("common practice (papermill + nbconvert CLI per report)", f"{r['common_practice_s']} s"),
             ("limit (plain Python, same figures and tables)", f"{r['limit_plain_python_s']} s"),
             ("speed-up over common practice (target >= 2.5x)", f"{r['speedup_vs_common_practice']}x"),
