@@ -15,7 +15,7 @@ UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.txt)
 # inherit it), so a second checkout never renders with another checkout's code.
 export PYTHONPATH := $(CURDIR)/src
 
-DATA := data/datapackage.json $(wildcard data/*.csv)
+DATA := data/datapackage.json $(wildcard data/*.csv) $(wildcard scenarios/*.yaml)
 SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
 VARIANTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/[0-9]*.ipynb))))
@@ -51,7 +51,14 @@ reports/$(1)/$(2).html: notebooks/$(2).ipynb params/$(1).yaml $(DATA) $(SRC) $(V
 endef
 $(foreach v,$(VARIANTS),$(foreach n,$(NOTEBOOKS),$(eval $(call report_rule,$(v),$(n)))))
 
-reports/index.html: $(REPORTS) $(wildcard params/*.yaml) $(SRC)
+define summary_rule
+reports/$(1)/summary.json: $(foreach n,$(NOTEBOOKS),reports/$(1)/$(n).html)
+	@$(PY) -m haiti_mss summary params/$(1).yaml $$@
+endef
+$(foreach v,$(VARIANTS),$(eval $(call summary_rule,$(v))))
+SUMMARIES := $(foreach v,$(VARIANTS),reports/$(v)/summary.json)
+
+reports/index.html: $(REPORTS) $(SUMMARIES) $(wildcard params/*.yaml) $(SRC)
 	@$(PY) -m haiti_mss index $@
 
 report: reports/index.html ## Validate the data, render every report variant, write reports/index.html

@@ -17,7 +17,8 @@ from .errors import ParameterError
 from .timeline import as_timestamp
 
 SCENARIO_KEYS = {"title", "description", "mission", "start", "months", "ceiling", "projection",
-                 "calibrate_until", "gates_off", "initial_deployed", "overrides", "assumptions"}
+                 "calibrate_until", "calibrated_on", "gates_off", "initial_deployed", "overrides",
+                 "assumptions"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,14 +331,14 @@ def posterior_summary(calibration: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def backtest(dataset: Dataset, scenario: dict, as_of, n_prior: int = 20000, seed: int = 11,
-             ) -> dict:
+def backtest(dataset: Dataset, scenario: dict, as_of, truth_as_of, n_prior: int = 20000,
+             seed: int = 11) -> dict:
     """What the model would have said on ``as_of`` (calibrated only on facts known then),
-    scored against what later data shows."""
+    scored against the strength the data known on ``truth_as_of`` shows for later months."""
     as_of = as_timestamp(as_of)
     then = calibrate(dataset, scenario, as_of, as_of, n_prior=n_prior, seed=seed)
-    latest = observed_on_grid(observed_strength(dataset, scenario["mission"],
-                                                pd.Timestamp.today().normalize()), then["setting"])
+    latest = observed_on_grid(observed_strength(dataset, scenario["mission"], truth_as_of),
+                              then["setting"])
     months = then["setting"].month_index + pd.offsets.MonthEnd(0)
     future = ~np.isnan(latest) & (months > as_of)
     if not future.any():
@@ -357,19 +358,24 @@ def backtest(dataset: Dataset, scenario: dict, as_of, n_prior: int = 20000, seed
 
 
 def _loss_for(dataset, scenario, setting, table, values: np.ndarray, seed: int) -> np.ndarray:
+    """Person-months lost for each row of parameter values, with the random shocks held at
+    their median (zero) for every row, so that the output depends on the parameters alone
+    (otherwise shock noise shows up as spurious sensitivity)."""
     names = list(table["name"])
     p = with_derived({name: values[:, i] for i, name in enumerate(names)}, setting)
-    shocks = model.draw_shocks(values.shape[0], len(setting.pledges), seed)
+    n, c = values.shape[0], len(setting.pledges)
+    shocks = {"z_common": np.zeros(n), "z_own": np.zeros((n, c)), "z_lag": np.zeros((n, c))}
     gates = tuple(g for g in model.GATES if g not in set(scenario.get("gates_off") or []))
     run = model.simulate(setting, p, shocks, gates=gates)
     return model.person_months_lost(run.deployed, np.full(run.deployed.shape, setting.ceiling))
 
 
 def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, seed: int = 3,
-                ) -> dict[str, pd.DataFrame]:
+                center: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
     """Global sensitivity of person-months lost (against the instant ceiling) to every
     parameter that varies: Morris screening, Sobol first-order and total indices (SALib), and
-    a one-at-a-time tornado around the central values as the readable summary."""
+    a one-at-a-time tornado around ``center`` (the calibrated medians; default the central
+    values) as the readable summary."""
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
@@ -399,7 +405,8 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
                             "morris_sigma": m["sigma"], "sobol_first": s["S1"],
                             "sobol_total": s["ST"], "sobol_total_conf": s["ST_conf"]})
     indices = indices.sort_values("sobol_total", ascending=False).reset_index(drop=True)
-    centre = table["central"].to_numpy(float)[None, :]
+    centre = np.array([[float((center or {}).get(name, central))
+                        for name, central in zip(table["name"], table["central"], strict=True)]])
     rows = []
     base = float(_loss_for(dataset, scenario, setting, table, centre, seed)[0])
     for name in problem["names"]:
@@ -415,3 +422,132 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
     tornado["swing"] = (tornado["at_high"] - tornado["at_low"]).abs()
     tornado = tornado.sort_values("swing", ascending=False).reset_index(drop=True)
     return {"indices": indices, "tornado": tornado, "evaluations": len(x_m) + len(x_s)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything the model report shows
+
+
+@dataclass
+class ModelReport:
+    """Calibration, counterfactual analysis, backtest and sensitivity for one scenario."""
+
+    scenario: dict
+    as_of: pd.Timestamp
+    calibration: dict
+    analysis: Analysis
+    backtest: dict | None
+    sensitivity: dict[str, pd.DataFrame]
+
+
+BACKTEST_DATE = "2024-09-30"  # the renewal vote: what the model would have said that day
+
+
+def model_report(dataset: Dataset, scenario_name: str, as_of, n_prior: int = 20000,
+                 seed: int = 20231002, sobol_n: int = 256) -> ModelReport:
+    """Run the whole model for a report. An observed scenario is calibrated on the strength
+    known on ``as_of`` (up to its ``calibrate_until``) and scored on later months; a projection
+    borrows the posterior of the scenario it names in ``calibrated_on`` (default: the MSS),
+    with its own overrides redrawn from their ranges."""
+    as_of = as_timestamp(as_of)
+    scenario = load_scenario(scenario_name)
+    if scenario.get("projection"):
+        base = load_scenario(scenario.get("calibrated_on", "mss-observed"))
+        until = min(as_timestamp(base["calibrate_until"]), as_of)
+        cal = calibrate(dataset, base, as_of, until, n_prior=n_prior, seed=seed)
+        draws = dict(cal["posterior"])
+        table = parameter_table(dataset, scenario)
+        fresh = sample_parameters(table, len(next(iter(draws.values()))), seed + 1)
+        for name in scenario.get("overrides") or {}:
+            draws[name] = fresh[name]
+        result = run_analysis(dataset, scenario, as_of, draws=draws, seed=seed)
+        back = None
+    else:
+        until = min(as_timestamp(scenario["calibrate_until"]), as_of)
+        cal = calibrate(dataset, scenario, as_of, until, n_prior=n_prior, seed=seed)
+        result = run_analysis(dataset, scenario, as_of, draws=cal["posterior"], seed=seed)
+        back_date = as_timestamp(BACKTEST_DATE)
+        back = (backtest(dataset, scenario, back_date, as_of, n_prior=n_prior, seed=seed)
+                if as_of >= back_date + pd.DateOffset(months=3) else None)
+    medians = {k: float(np.median(v)) for k, v in result.draws.items()}
+    sens = sensitivity(dataset, scenario, as_of, sobol_n=sobol_n, seed=seed, center=medians)
+    return ModelReport(scenario=scenario, as_of=as_of, calibration=cal, analysis=result,
+                       backtest=back, sensitivity=sens)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables a report shows
+
+
+def _band_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns={"median": "Median", "p10": "80% low", "p90": "80% high",
+                                 "p2_5": "95% low", "p97_5": "95% high"})
+
+
+def pml_table(a: Analysis) -> pd.DataFrame:
+    return _band_columns(a.person_months_lost().rename(columns={"reference": "Reference path"}))
+
+
+def split_table(split: pd.DataFrame) -> pd.DataFrame:
+    return _band_columns(split.rename(columns={"cause": "Cause", "share_pct": "Share of median (%)"}))
+
+
+def density_table(a: Analysis) -> pd.DataFrame:
+    return _band_columns(a.density().rename(columns={"benchmark": "Benchmark",
+                                                     "per_1000": "Per 1,000"}))
+
+
+def money_table(a: Analysis) -> pd.DataFrame:
+    return _band_columns(a.money().rename(columns={"measure": "Measure"}))
+
+
+def sensitivity_table(sens: dict) -> pd.DataFrame:
+    return sens["indices"].rename(columns={
+        "parameter": "Parameter", "morris_mu_star": "Morris mu*", "morris_sigma": "Morris sigma",
+        "sobol_first": "Sobol first-order", "sobol_total": "Sobol total",
+        "sobol_total_conf": "Sobol total ± (95%)"})
+
+
+def parameter_sources(table: pd.DataFrame) -> list[str]:
+    return sorted(set(table["source_id"].dropna()))
+
+
+def parameter_display(table: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """The parameter table with a link to each parameter's source, or 'assumption'."""
+    from html import escape
+
+    urls = sources.set_index("source_id")
+    links = []
+    for r in table.itertuples():
+        if isinstance(r.source_id, str) and r.source_id in urls.index:
+            s = urls.loc[r.source_id]
+            links.append(f'<a href="{escape(s["url"])}">{escape(s["publisher"])}</a> ({r.basis})')
+        else:
+            links.append(escape(r.basis))
+    return pd.DataFrame({
+        "Parameter": table["name"], "Central": table["central"], "Low": table["low"],
+        "High": table["high"], "Unit": table["unit"], "Source": links,
+        "How": table["derivation"], "Overridden by": table["overridden_by"].replace("", None),
+    })
+
+
+def headline(report: ModelReport) -> dict:
+    """The model's headline outputs with bands, for summary.json."""
+    a = report.analysis
+    cal = report.calibration
+    out = {
+        "scenario": report.scenario["name"], "projection": bool(report.scenario.get("projection")),
+        "draws": len(next(iter(a.draws.values()))),
+        "person_months_lost": a.person_months_lost().set_index("reference").to_dict(orient="index"),
+        "loss_split": a.loss_split().set_index("cause").to_dict(orient="index"),
+        "months_below_benchmarks": a.density().set_index("benchmark").to_dict(orient="index"),
+        "money": a.money().set_index("measure").to_dict(orient="index"),
+        "calibration": {k: cal[k] for k in ("kept", "prior", "fit_mae", "holdout_months",
+                                             "holdout_coverage_80", "holdout_mae") if k in cal},
+        "calibrated_parameters": posterior_summary(cal).set_index("parameter")[
+            ["posterior_median", "posterior_p10", "posterior_p90"]].to_dict(orient="index"),
+    }
+    if report.backtest is not None and report.backtest.get("backtest_months"):
+        out["backtest"] = {k: report.backtest[k] for k in
+                           ("backtest_months", "backtest_coverage_80", "backtest_mae")}
+    return out

@@ -43,6 +43,13 @@ def _render(args) -> int:
     return 0
 
 
+def _summary(args) -> int:
+    from .render import write_summary
+
+    write_summary(Path(args.params), Path(args.out))
+    return 0
+
+
 def _index(args) -> int:
     from .dataset import data_version
     from .render import write_index
@@ -66,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("params")
     p.add_argument("out")
     p.set_defaults(func=_render)
+    p = sub.add_parser("summary", help="merge a variant's headline figures into summary.json")
+    p.add_argument("params")
+    p.add_argument("out")
+    p.set_defaults(func=_summary)
     p = sub.add_parser("index", help="write reports/index.html")
     p.add_argument("out")
     p.set_defaults(func=_index)

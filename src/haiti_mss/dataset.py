@@ -119,3 +119,48 @@ def load_dataset(data_dir: Path | None = None, *, check: bool = True) -> Dataset
     mandates = tables["mandates"]
     mandates["reported_date"] = mandates["source_id"].map(reported_dates(sources))
     return Dataset(**tables, version=data_version(data_dir))
+
+
+def sources_table(ds: Dataset) -> pd.DataFrame:
+    """Every source with how many facts cite it, newest first."""
+    cited = pd.concat([ds.facts(n)["source_id"] for n in ("personnel", "money", "requirements",
+                                                           "context")]
+                      + [ds.mandates["source_id"], ds.fx_rates["source_id"]]
+                      + ([ds.model_parameters["source_id"]] if ds.model_parameters is not None
+                         else []))
+    counts = cited.value_counts()
+    out = ds.sources.assign(facts=ds.sources["source_id"].map(counts).fillna(0).astype(int))
+    return out.sort_values(["date_published", "source_id"], ascending=[False, True],
+                           na_position="last").reset_index(drop=True)
+
+
+def data_dictionary(data_dir: Path | None = None) -> pd.DataFrame:
+    """One row per column of every table, from the schema in datapackage.json."""
+    schema = validation.load_schema(Path(data_dir or paths.data_dir()))
+    rows = []
+    for resource in schema["resources"]:
+        for field in resource["schema"]["fields"]:
+            constraints = field.get("constraints", {})
+            kind = field["type"] + (f" ({' / '.join(constraints['enum'])})" if "enum" in constraints else "")
+            rows.append({"table": resource["path"], "column": field["name"], "type": kind,
+                         "required": "yes" if constraints.get("required") else "",
+                         "meaning": field.get("description", "")})
+    return pd.DataFrame(rows)
+
+
+def coverage_counts(ds: Dataset) -> dict:
+    """How much the dataset holds: rows, sources, contributors, donors, dates."""
+    facts = {n: len(ds.facts(n)) for n in ("personnel", "money", "requirements", "context")}
+    dates = pd.concat([ds.facts(n)["refers_to_date"] for n in facts]).dropna()
+    return {
+        "fact_rows": sum(facts.values()) + len(ds.mandates),
+        "rows_by_table": {**facts, "mandates": len(ds.mandates), "fx_rates": len(ds.fx_rates)},
+        "sources": len(ds.sources),
+        "sources_cited": int(sources_table(ds)["facts"].gt(0).sum()),
+        "contributors": sorted(ds.personnel["contributor_iso3"].dropna().unique().tolist()),
+        "donors": sorted(ds.money["donor"].dropna().unique().tolist()),
+        "first_date": dates.min().date().isoformat(),
+        "last_date": dates.max().date().isoformat(),
+        "undated_sources": int(ds.sources["date_published"].isna().sum()),
+        "disputed_rows": int(sum(ds.facts(n)["disputed"].sum() for n in facts)),
+    }

@@ -145,3 +145,104 @@ def monthly_trust_fund(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd
             if len(latest["received"]) else float("nan"),
         })
     return pd.DataFrame(rows)
+
+
+def funding_overview(money: pd.DataFrame, requirements: pd.DataFrame, fx_rates: pd.DataFrame,
+                     as_of, mission: str = "MSS") -> dict:
+    """The funding gap in one place: trust-fund money promised and received (sum of donor
+    instruments, and the latest total a source stated) and money outside the fund, against the
+    published annual cost estimates known on ``as_of`` (see :func:`annual_requirement`)."""
+    inst = instruments(money, fx_rates, as_of)
+    inst = inst[inst["mission"] == mission]
+    tf = inst[inst["channel"] == "un_trust_fund"]
+    stated = stated_totals(money, fx_rates, as_of)
+    stated = stated[(stated["channel"] == "un_trust_fund") & (stated["mission"] == mission)]
+    latest = {s: stated[stated["status"] == s].sort_values("refers_to_date").tail(1)
+              for s in ("pledged", "received")}
+    received = float(tf["received_usd"].sum())
+    need = annual_requirement(requirements, fx_rates, as_of, mission)
+    out = {
+        "trust_fund_promised_usd": float(tf["promised_usd"].sum()),
+        "trust_fund_received_usd": received,
+        "trust_fund_stated_pledged_usd": float(latest["pledged"]["amount_usd"].iloc[0])
+        if len(latest["pledged"]) else None,
+        "trust_fund_stated_received_usd": float(latest["received"]["amount_usd"].iloc[0])
+        if len(latest["received"]) else None,
+        "outside_fund_promised_usd": float(inst.loc[inst["channel"] != "un_trust_fund",
+                                                    "promised_usd"].sum()),
+        "annual_requirement_usd": need,
+    }
+    out["coverage_of_one_year_pct"] = {
+        k: (received / need[k] * 100 if need[k] else None) for k in ("central", "low", "high")}
+    return out
+
+
+def annual_requirement(requirements: pd.DataFrame, fx_rates: pd.DataFrame, as_of,
+                       mission: str = "MSS") -> dict:
+    """The published estimates of the whole mission's cost known on ``as_of``, per year:
+    every undisputed estimate with a stated period, annualized (amount x 12 / months) in
+    USD. Returns the median as the central figure and the lowest and highest as the range,
+    with how many estimates and which rows they came from."""
+    known = known_by(requirements, as_of)
+    rows = known[(known["mission"] == mission) & (known["covers"] == "mission")
+                 & known["period_months"].notna() & ~known["disputed"]]
+    rows = to_usd(rows, fx_rates, date_column="reported_date")
+    annual = rows["amount_usd"] * 12 / rows["period_months"].astype(float)
+    if annual.empty:
+        return {"central": None, "low": None, "high": None, "n_estimates": 0, "fact_ids": []}
+    return {"central": float(annual.median()), "low": float(annual.min()),
+            "high": float(annual.max()), "n_estimates": int(len(annual)),
+            "fact_ids": sorted(rows["fact_id"])}
+
+
+def requirements_table(requirements: pd.DataFrame, fx_rates: pd.DataFrame, as_of,
+                       mission: str = "MSS") -> pd.DataFrame:
+    """Every published cost estimate known on ``as_of``, original amount and USD, per year
+    where the source gives a period."""
+    known = to_usd(known_by(requirements, as_of), fx_rates, date_column="reported_date")
+    known = known[known["mission"] == mission].sort_values("reported_date")
+    per_year = known["amount_usd"] * 12 / known["period_months"].astype(float)
+    return pd.DataFrame({
+        "Reported": known["reported_date"].dt.date.astype(str),
+        "Estimator": known["estimator"],
+        "What it covers": known["basis"],
+        "Amount (original)": [f"{a:,.0f} {c}" for a, c in zip(known["amount"], known["currency"],
+                                                                strict=True)],
+        "Period (months)": known["period_months"].astype("Float64"),
+        "USD per year": per_year.astype("Float64"),
+        "Used in the range": (~known["disputed"] & known["period_months"].notna()
+                              & (known["covers"] == "mission")).map({True: "yes", False: "no"}),
+        "Row": known["fact_id"],
+    }).reset_index(drop=True)
+
+
+def donor_table(by_donor: pd.DataFrame) -> pd.DataFrame:
+    """Money per donor and channel as a report shows it (USD), gaps kept as gaps."""
+    from .entities import entity_name
+
+    return pd.DataFrame({
+        "Donor": by_donor["donor"].map(entity_name),
+        "Channel": by_donor["channel"].str.replace("_", " "),
+        "Promised (USD)": by_donor["promised_usd"],
+        "Received (USD)": by_donor["received_usd"],
+        "Spent (USD)": by_donor["spent_usd"],
+        "Frozen (USD)": by_donor["frozen_usd"],
+        "Instruments": by_donor["n_instruments"],
+    }).reset_index(drop=True)
+
+
+def cited_sources(money: pd.DataFrame, as_of, mission: str) -> list[str]:
+    """Source ids of the money rows known on ``as_of`` for ``mission``."""
+    known = known_by(money, as_of)
+    return sorted(set(known.loc[known["mission"] == mission, "source_id"]))
+
+
+def trust_fund_table(monthly: pd.DataFrame) -> pd.DataFrame:
+    """The monthly trust-fund series as a report shows it."""
+    return pd.DataFrame({
+        "Month end": monthly["month_end"].dt.date.astype(str),
+        "Promised, sum of instruments (USD)": monthly["promised_usd"],
+        "Received, sum of instruments (USD)": monthly["received_usd"],
+        "Pledged total a source stated (USD)": monthly["stated_pledged_usd"],
+        "Received total a source stated (USD)": monthly["stated_received_usd"],
+    })

@@ -8,6 +8,7 @@ Pledged personnel is the sum of distinct pledges (restatements of a pledge count
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .timeline import as_timestamp, collapse_types, known_by, resolve_conflicts
@@ -174,3 +175,53 @@ def reconciliation_table(recon: pd.DataFrame) -> pd.DataFrame:
         "Difference": recon["difference"],
         "Contributors counted": recon["contributors"],
     }).reset_index(drop=True)
+
+
+def pledge_delivery(personnel: pd.DataFrame, as_of, mission: str = "MSS",
+                    kept_share: float = 0.9) -> pd.DataFrame:
+    """Which pledges were kept, partly kept or never delivered, and how long delivery took:
+    per contributor, pledged, the most ever on the ground, the first pledge and first
+    arrival dates, and the months between them. Kept = peak strength at least ``kept_share``
+    of the pledge."""
+    pledges = pledged_on(personnel, as_of)
+    pledges = pledges[pledges["mission"] == mission]
+    events = resolved_events(personnel, as_of)
+    events = events[events["mission"] == mission]
+    monthly = monthly_deployed(personnel, as_of)
+    monthly = monthly[monthly["mission"] == mission]
+    peak = monthly.groupby("contributor_iso3")["deployed"].max()
+    first_arrival = (events[events["event"].isin(["arrived", "deployed"]) & (events["count"] > 0)]
+                     .groupby("contributor_iso3")["refers_to_date"].min())
+    out = pledges[["contributor_iso3", "pledged", "first_pledge_date"]].copy()
+    out["peak_deployed"] = out["contributor_iso3"].map(peak).fillna(0).astype(int)
+    out["first_arrival"] = out["contributor_iso3"].map(first_arrival)
+    out["months_to_first_arrival"] = ((out["first_arrival"] - out["first_pledge_date"]).dt.days
+                                      / 30.44).round(1)
+    share = out["peak_deployed"] / out["pledged"]
+    out["delivery"] = np.select([share >= kept_share, share > 0], ["kept", "partly kept"],
+                                "not delivered")
+    return out.sort_values(["peak_deployed", "pledged"], ascending=False).reset_index(drop=True)
+
+
+def delivery_table(delivery: pd.DataFrame) -> pd.DataFrame:
+    """The pledge-delivery table as a report shows it."""
+    from .entities import entity_name
+
+    return pd.DataFrame({
+        "Contributor": delivery["contributor_iso3"].map(entity_name),
+        "Pledged": delivery["pledged"].astype(float),
+        "Most on the ground": delivery["peak_deployed"].astype(float),
+        "First pledged": delivery["first_pledge_date"].dt.date.astype(str),
+        "First arrival": delivery["first_arrival"].dt.date.astype("string"),
+        "Months to first arrival": delivery["months_to_first_arrival"].astype(float),
+        "Pledge": delivery["delivery"],
+    })
+
+
+def monthly_table(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Month-end strength as a wide table: one row per month, one column per contributor."""
+    wide = monthly.pivot_table(index="month_end", columns="name", values="deployed",
+                               aggfunc="sum").fillna(0)
+    wide["Total"] = wide.sum(axis=1)
+    wide.index = wide.index.date.astype(str)
+    return wide.reset_index(names="Month end").astype({c: float for c in wide.columns})

@@ -98,9 +98,11 @@ def figure_html(ax_or_fig, *, title: str, caption: str, source_note: str, alt: s
 
 
 def table_html(frame: pd.DataFrame, *, caption: str, source_note: str,
-               number_format: str = "{:,.0f}") -> str:
+               number_format: str = "{:,.0f}", csv_href: str | None = None,
+               html_columns: tuple[str, ...] = ()) -> str:
     """A table that scrolls sideways on a phone, with a caption and source note.
-    Missing values are shown as a visible gap ("not reported"), never as zero."""
+    Missing values are shown as a visible gap ("not reported"), never as zero.
+    ``html_columns`` hold markup the package built (links), shown unescaped."""
     head = "".join(f'<th class="{"num" if pd.api.types.is_numeric_dtype(frame[c]) else ""}">'
                    f'{escape(str(c))}</th>' for c in frame.columns)
     rows = []
@@ -114,12 +116,15 @@ def table_html(frame: pd.DataFrame, *, caption: str, source_note: str,
                 cells.append(f'<td class="num">{number_format.format(value)}</td>')
             elif isinstance(value, pd.Timestamp):
                 cells.append(f"<td>{value.date().isoformat()}</td>")
+            elif c in html_columns:
+                cells.append(f"<td>{value}</td>")
             else:
                 cells.append(f"<td>{escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
+    download = f' · <a href="{escape(csv_href)}">this table as CSV</a>' if csv_href else ""
     return (f'<div class="mss-table"><table><caption>{escape(caption)}</caption>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            f'<div class="mss-source">Source: {source_note}</div></div>')
+            f'<div class="mss-source">Source: {source_note}{download}</div></div>')
 
 
 def source_links(source_ids, sources: pd.DataFrame) -> str:
@@ -145,3 +150,179 @@ def alt_deployed_over_time(monthly: pd.DataFrame) -> str:
     parts = ", ".join(f"{r.name} {int(r.deployed):,}" for r in last.itertuples() if r.deployed)
     return (f"Stacked area chart of deployed personnel from {monthly['month_end'].min().date()} "
             f"to {monthly['month_end'].max().date()}; at the end: {parts or 'none'}.")
+
+
+def _money_axis(ax, axis="y"):
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"${v / 1e6:,.0f}M")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _month_axis(ax):
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+
+
+def plot_trust_fund(monthly: pd.DataFrame, ax=None):
+    """Trust fund over time: instruments promised and received, and totals sources stated."""
+    ax = _new_ax(ax)
+    ax.step(monthly["month_end"], monthly["promised_usd"], where="post",
+            color=PALETTE["pledged"], label="Promised (sum of donor instruments)")
+    ax.step(monthly["month_end"], monthly["received_usd"], where="post",
+            color=PALETTE["received"], label="Received (sum of donor instruments)")
+    for column, marker, label in (("stated_pledged_usd", "^", "Pledged total as a source stated it"),
+                                  ("stated_received_usd", "o", "Received total as a source stated it")):
+        ax.scatter(monthly["month_end"], monthly[column], marker=marker, s=22, color="black",
+                   label=label, zorder=3)
+    _money_axis(ax)
+    _month_axis(ax)
+    ax.set_ylabel("US dollars (cumulative)")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    return ax
+
+
+def plot_money_by_channel(frame: pd.DataFrame, ax=None):
+    """Horizontal bars per donor and channel: promised vs received (USD)."""
+    frame = frame.sort_values("promised_usd", ascending=True, na_position="first")
+    ax = _new_ax(ax, size=(8, 0.45 * max(len(frame), 3) + 1.5))
+    labels = [f"{n} · {c.replace('_', ' ')}" for n, c in zip(frame["name"], frame["channel"],
+                                                             strict=True)]
+    y = range(len(frame))
+    ax.barh([i + 0.2 for i in y], frame["promised_usd"].fillna(0), height=0.4,
+            color=PALETTE["pledged"], label="Promised")
+    ax.barh([i - 0.2 for i in y], frame["received_usd"].fillna(0), height=0.4,
+            color=PALETTE["received"], label="Received")
+    ax.set_yticks(list(y), labels, fontsize=8)
+    _money_axis(ax, "x")
+    ax.set_xlabel("US dollars")
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+
+def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax=None, *,
+                     ceiling: float | None = None, label="Modelled strength"):
+    """Median and 80%/95% bands of modelled strength, with the observed series."""
+    ax = _new_ax(ax)
+    x = bands_["month"]
+    ax.fill_between(x, bands_["p2_5"], bands_["p97_5"], color=PALETTE["deployed"], alpha=0.15,
+                    label="95% band", step="mid")
+    ax.fill_between(x, bands_["p10"], bands_["p90"], color=PALETTE["deployed"], alpha=0.3,
+                    label="80% band", step="mid")
+    ax.plot(x, bands_["median"], color=PALETTE["deployed"], label=f"{label} (median)")
+    if observed is not None and len(observed):
+        ax.plot(observed.index, observed.to_numpy(float), color="black", marker="o", ms=3,
+                linewidth=1, label="Observed (from reported arrivals and counts)")
+    if ceiling:
+        ax.axhline(ceiling, color=PALETTE["planned"], linestyle="--", linewidth=1,
+                   label=f"Cap used by the model ({ceiling:,.0f})")
+    _month_axis(ax)
+    ax.set_ylabel("Personnel deployed (people)")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    return ax
+
+
+def plot_split(split: pd.DataFrame, ax=None):
+    """The person-months lost to each gate (Shapley shares) with 80% bands."""
+    ax = _new_ax(ax, size=(7, 2.8))
+    parts = split[split["cause"] != "total"].sort_values("median")
+    y = range(len(parts))
+    ax.barh(list(y), parts["median"], color=PALETTE["gap"])
+    ax.errorbar(parts["median"], list(y), xerr=[parts["median"] - parts["p10"],
+                                                parts["p90"] - parts["median"]],
+                fmt="none", ecolor="black", capsize=3, linewidth=1)
+    ax.set_yticks(list(y), [c.capitalize() for c in parts["cause"]])
+    ax.set_xlabel("Person-months lost (median, 80% band)")
+    return ax
+
+
+def plot_density(bands_: pd.DataFrame, benchmarks: dict[str, float], ax=None):
+    """Security personnel per 1,000 residents of Port-au-Prince against benchmarks."""
+    ax = _new_ax(ax)
+    x = bands_["month"]
+    ax.fill_between(x, bands_["p10"], bands_["p90"], color=PALETTE["deployed"], alpha=0.3,
+                    label="80% band", step="mid")
+    ax.plot(x, bands_["median"], color=PALETTE["deployed"], label="Police in the capital + mission")
+    for (name, value), style in zip(benchmarks.items(), ("--", "-.", ":"), strict=False):
+        ax.axhline(value, color="#4a5568", linestyle=style, linewidth=1)
+        ax.text(x.iloc[0], value, f" {value:g} per 1,000: {name}", fontsize=8, va="bottom")
+    ax.set_yscale("log")
+    ax.set_ylabel("Per 1,000 residents (log scale)")
+    _month_axis(ax)
+    ax.legend(loc="center right", frameon=False, fontsize=8)
+    return ax
+
+
+def plot_tornado(tornado: pd.DataFrame, ax=None, top: int = 10):
+    """One-at-a-time swings of person-months lost around the central parameter values."""
+    rows = tornado.head(top).iloc[::-1]
+    ax = _new_ax(ax, size=(8, 0.4 * len(rows) + 1.5))
+    centre = float(rows["central_result"].iloc[0]) if len(rows) else 0.0
+    y = range(len(rows))
+    ax.barh(list(y), rows["at_low"] - centre, left=centre, color="#90cdf4", label="parameter at its low end")
+    ax.barh(list(y), rows["at_high"] - centre, left=centre, color="#2c5282", label="parameter at its high end")
+    ax.axvline(centre, color="black", linewidth=1)
+    ax.set_yticks(list(y), rows["parameter"], fontsize=8)
+    ax.set_xlabel("Person-months lost against the instant ceiling")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    return ax
+
+
+def plot_backtest(back: dict, ax=None):
+    """What the model said on the backtest date (median and 80% band) against what happened."""
+    ax = _new_ax(ax)
+    setting = back["setting"]
+    months = setting.month_index + pd.offsets.MonthEnd(0)
+    paths_ = back["deployed"]
+    import numpy as np
+
+    lo, med, hi = np.quantile(paths_, [0.1, 0.5, 0.9], axis=0)
+    ax.fill_between(months, lo, hi, color=PALETTE["deployed"], alpha=0.3, step="mid",
+                    label="80% band (model on the backtest date)")
+    ax.plot(months, med, color=PALETTE["deployed"], label="Median")
+    ax.scatter(back["backtest_months_index"], back["truth"], color="black", s=14, zorder=3,
+               label="What later reports show")
+    _month_axis(ax)
+    ax.set_ylabel("Personnel deployed (people)")
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    return ax
+
+
+def alt_money(frame: pd.DataFrame) -> str:
+    parts = [f"{r.name} ({r.channel.replace('_', ' ')}): promised "
+             f"{0 if pd.isna(r.promised_usd) else r.promised_usd / 1e6:,.1f} million, received "
+             f"{0 if pd.isna(r.received_usd) else r.received_usd / 1e6:,.1f} million"
+             for r in frame.itertuples()]
+    return "Bar chart of US dollars promised and received by donor and channel. " + "; ".join(parts)
+
+
+def alt_trust_fund(monthly: pd.DataFrame) -> str:
+    last = monthly.iloc[-1]
+    return (f"Step chart of the UN trust fund from {monthly['month_end'].min().date()} to "
+            f"{last['month_end'].date()}: at the end, {last['promised_usd'] / 1e6:,.1f} million "
+            f"dollars promised and {last['received_usd'] / 1e6:,.1f} million received.")
+
+
+def alt_bands(bands_: pd.DataFrame, what: str) -> str:
+    last = bands_.iloc[-1]
+    return (f"Line chart with bands of modelled {what} from {bands_['month'].iloc[0].date()} to "
+            f"{last['month'].date()}; at the end the median is {last['median']:,.1f} "
+            f"(80% band {last['p10']:,.1f} to {last['p90']:,.1f}).")
+
+
+def alt_split(split: pd.DataFrame) -> str:
+    parts = [f"{r.cause} {r.median:,.0f}" for r in split.itertuples() if r.cause != "total"]
+    return "Bar chart of person-months lost by cause (medians): " + ", ".join(parts) + "."
+
+
+def alt_tornado(tornado: pd.DataFrame) -> str:
+    parts = [f"{r.parameter} from {r.at_low:,.0f} to {r.at_high:,.0f}" for r in tornado.head(5).itertuples()]
+    return "Tornado chart of person-months lost; largest swings: " + "; ".join(parts) + "."
+
+
+def alt_backtest(back: dict) -> str:
+    return (f"Chart of the model's forecast made on 30 September 2024 against "
+            f"{back['backtest_months']} later observed months; the 80% band covered "
+            f"{back['backtest_coverage_80'] * 100:.0f}% of them.")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from . import offline, paths
+from . import offline, paths, publish
 from .errors import ParameterError, RenderError
 
 KERNEL_NAME = "haiti-mss"
@@ -185,7 +185,9 @@ def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
     notebook, params_file, out_html = Path(notebook), Path(params_file), Path(out_html)
     variant = params_file.stem
     if parameters is None:
-        parameters = resolve_parameters(params_file, [notebook])[notebook]
+        # A key is unknown only if no report notebook declares it.
+        siblings = sorted(set(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb")) | {notebook})
+        parameters = resolve_parameters(params_file, siblings)[notebook]
     spec = read_report_spec(params_file)
     executed = paths.BUILD_DIR / variant / f"{notebook.stem}.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
@@ -219,6 +221,7 @@ def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
         running.unlink(missing_ok=True)
         raise
     executed_s = time.perf_counter() - started
+    summary, tables = publish.collect(nb, notebook.stem)
     for text in _drop_stderr(nb):
         _say(f"[{variant}] {notebook.stem}: stderr (not in report): {text[:300]}")
     _scrub(nb, notebook, executed)
@@ -229,6 +232,13 @@ def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
     if bad:
         raise RenderError(f"{_rel(notebook)} (variant {variant}): the HTML is not safe to share, "
                           f"so it was not written: " + "; ".join(bad[:10]))
+    for name, text in sorted(tables.items()):
+        _atomic_write(out_html.parent / "tables" / f"{notebook.stem}--{name}.csv",
+                      text.encode("utf-8"))
+    fragment = {"notebook": notebook.stem, "parameters": parameters, "figures": summary,
+                "tables": sorted(f"tables/{notebook.stem}--{n}.csv" for n in tables)}
+    _atomic_write(summary_fragment_path(variant, notebook.stem),
+                  json.dumps(fragment, indent=2, sort_keys=True).encode("utf-8"))
     _atomic_write(out_html, html.encode("utf-8"))
     _say(f"[{variant}] {notebook.stem}: done in {time.perf_counter() - started:.1f} s "
          f"(execute {executed_s:.1f} s) -> {_rel(out_html)} ({out_html.stat().st_size:,} bytes)")
@@ -242,6 +252,33 @@ def _notebook_title(nb, notebook: Path) -> str:
                 if line.startswith("# "):
                     return line[2:].strip()
     return notebook.stem
+
+
+def summary_fragment_path(variant: str, notebook_stem: str) -> Path:
+    """Where a rendered notebook leaves its headline figures for the variant's summary."""
+    return paths.BUILD_DIR / variant / f"{notebook_stem}.summary.json"
+
+
+def write_summary(params_file: Path, out: Path, notebooks: list[Path] | None = None) -> Path:
+    """Merge the variant's notebook fragments into ``summary.json`` (deterministic: sorted
+    keys, no timestamps), next to the variant's reports."""
+    from .dataset import data_version
+
+    spec = read_report_spec(params_file)
+    variant = Path(params_file).stem
+    notebooks = notebooks or sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    parts = {}
+    for nb in notebooks:
+        fragment = summary_fragment_path(variant, nb.stem)
+        if not fragment.exists():
+            raise RenderError(f"summary for {variant}: {nb.stem} has not been rendered")
+        parts[nb.stem] = json.loads(fragment.read_text(encoding="utf-8"))
+    summary = {"variant": variant, "title": spec["title"],
+               "as_of": spec["parameters"].get("as_of"), "data_version": data_version(),
+               "notebooks": parts}
+    _atomic_write(out, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    _say(f"[{variant}] summary: {_rel(out)}")
+    return out
 
 
 def report_entries(params_dir: Path | None = None, reports_dir: Path | None = None) -> list[dict]:

@@ -74,3 +74,44 @@ def collapse_types(rows: pd.DataFrame, value: str = "count") -> pd.DataFrame:
     typed = rows[rows["personnel_type"] != "all"].groupby(keys, dropna=False)[value].sum()
     combined = totals.combine_first(typed).rename(value).reset_index()
     return combined
+
+
+def conflicts(facts: pd.DataFrame, value: str, as_of, label) -> pd.DataFrame:
+    """Every group whose reports disagree (or hold a disputed report), known on ``as_of``:
+    the values reported, the value the rule chose and why. ``label`` names a group's row."""
+    known = known_by(facts, as_of)
+    chosen = resolve_conflicts(known, value).set_index("group_id")
+    rows = []
+    for group, own in known.groupby("group_id"):
+        values = sorted(set(own[value].dropna().astype(float)))
+        if len(values) < 2 and not own["disputed"].any():
+            continue
+        pick = chosen.loc[group] if group in chosen.index else None
+        rows.append({
+            "quantity": label(own.sort_values("fact_id").iloc[0]),
+            "reports": len(own),
+            "values reported": ", ".join(f"{v:,.0f}" for v in values),
+            "value used": None if pick is None else float(pick[value]),
+            "chosen row": None if pick is None else pick["fact_id"],
+            "disputed rows": ", ".join(f"{r.fact_id} ({r.dispute_note})"
+                                       for r in own[own["disputed"]].itertuples()),
+        })
+    return pd.DataFrame(rows, columns=["quantity", "reports", "values reported", "value used",
+                                       "chosen row", "disputed rows"])
+
+
+def _name(code) -> str:
+    from .entities import entity_name
+
+    return entity_name(code)
+
+
+# The fact tables whose conflicts reports list: (table, value column, how to name a group).
+CONFLICT_VIEWS = (
+    ("personnel", "count",
+     lambda r: f"{_name(r.contributor_iso3)}, {r.event} ({r.mission}), {r.refers_to_date.date()}"),
+    ("money", "amount",
+     lambda r: f"{_name(r.donor)}, {r.channel.replace('_', ' ')} {r.status} ({r.currency})"),
+    ("requirements", "amount", lambda r: f"{r.estimator}: {r.basis}"),
+    ("context", "value", lambda r: f"{r.indicator} ({r.geography}), {r.refers_to_date.date()}"),
+)

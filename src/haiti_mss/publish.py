@@ -1,0 +1,98 @@
+"""What a notebook hands to the report beside its HTML: headline figures for the variant's
+``summary.json`` and the CSV of every table it shows. Notebooks call these; the renderer
+collects the outputs by their media type, writes the files and keeps them out of the HTML."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_MIME = "application/vnd.haiti-mss.summary+json"
+TABLE_MIME = "application/vnd.haiti-mss.table+json"
+NOTEBOOK_PLACEHOLDER = "@NOTEBOOK@"
+
+
+def jsonable(value):
+    """Plain JSON values: numbers rounded to 2 decimals, dates as ISO text, NaN as null."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if math.isnan(value) else round(float(value), 2)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def show_figure(ax_or_fig, *, title: str, caption: str, source_note: str, alt: str) -> None:
+    """Show a chart as an embedded PNG with its title, caption, source note and alt text."""
+    from IPython.display import HTML, display
+
+    from .plots import figure_html
+
+    display(HTML(figure_html(ax_or_fig, title=title, caption=caption, source_note=source_note,
+                             alt=alt)))
+
+
+def publish(key: str, value) -> None:
+    """Record a headline figure under ``key`` in the variant's summary.json."""
+    from IPython.display import display
+
+    display({SUMMARY_MIME: {key: jsonable(value)}}, raw=True)
+
+
+def show_table(frame: pd.DataFrame, *, name: str, caption: str, source_note: str,
+               number_format: str = "{:,.0f}", html_columns: tuple[str, ...] = (),
+               csv_frame: pd.DataFrame | None = None) -> None:
+    """Show a table (phone-width HTML with caption and source) and publish it as CSV."""
+    from IPython.display import display
+
+    from .plots import table_html
+
+    csv_href = f"tables/{NOTEBOOK_PLACEHOLDER}--{name}.csv"
+    html = table_html(frame, caption=caption, source_note=source_note,
+                      number_format=number_format, csv_href=csv_href, html_columns=html_columns)
+    csv_frame = frame if csv_frame is None else csv_frame
+    display({"text/html": html,
+             TABLE_MIME: {"name": name, "csv": csv_frame.to_csv(index=False, lineterminator="\n")}},
+            raw=True)
+
+
+def collect(nb, notebook_stem: str) -> tuple[dict, dict[str, str]]:
+    """Take the published figures and tables out of an executed notebook (in place): returns
+    the summary fragment and {table name: CSV text}."""
+    summary: dict = {}
+    tables: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if SUMMARY_MIME in data:
+                payload = data[SUMMARY_MIME]
+                summary.update(json.loads(payload) if isinstance(payload, str) else payload)
+                continue
+            if TABLE_MIME in data:
+                payload = data.pop(TABLE_MIME)
+                payload = json.loads(payload) if isinstance(payload, str) else payload
+                tables[payload["name"]] = payload["csv"]
+            if "text/html" in data:
+                html = data["text/html"]
+                html = "".join(html) if isinstance(html, list) else html
+                data["text/html"] = html.replace(NOTEBOOK_PLACEHOLDER, notebook_stem)
+            keep.append(output)
+        cell["outputs"] = keep
+    return summary, tables
