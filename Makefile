@@ -33,7 +33,7 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip sync --quiet --python $(PY) --compile-bytecode requirements.txt
 	@$(UV) pip install --quiet --python $(PY) --no-deps --editable .
-	@$(PY) -m ipykernel install --sys-prefix --name haiti-mss --display-name "Python (haiti-mss)" >/dev/null
+	@$(PY) -m haiti_mss kernel
 	@touch $@
 
 $(VALIDATED): $(DATA) $(SRC) $(VENV_STAMP)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,3 +26,34 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(REPO_DATA, target)
     return target
+
+
+def checkout_copy(target: Path) -> Path:
+    """The tracked and untracked-but-not-ignored files of this checkout in ``target``, sharing
+    .venv by a symlink (so no install is repeated)."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=paths.ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        src = paths.ROOT / name
+        if src.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / name)
+    (target / ".venv").symlink_to(paths.ROOT / ".venv")
+    return target
+
+
+def make_env() -> dict:
+    return {k: v for k, v in os.environ.items()
+            if k not in ("HAITI_MSS_DATA_DIR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
+@pytest.fixture(scope="session")
+def rendered_checkout(tmp_path_factory):
+    """A copy of the checkout after a full `make -j2 report`: every variant, every notebook.
+    Shared by the rendering, offline and browser tests (one render per test session)."""
+    checkout = checkout_copy(tmp_path_factory.mktemp("checkout") / "repo")
+    result = subprocess.run(["make", "-j2", "report"], cwd=checkout, capture_output=True,
+                            text=True, env=make_env())
+    assert result.returncode == 0, result.stderr[-4000:]
+    checkout.joinpath(".make-report.log").write_text(result.stdout + result.stderr)
+    return checkout

@@ -4,9 +4,8 @@ failure handling, and `make report` doing nothing the second time."""
 from __future__ import annotations
 
 import csv
-import os
+import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pytest
 from haiti_mss import offline, paths
 from haiti_mss.errors import ParameterError, RenderError
 from haiti_mss.render import render_notebook, resolve_parameters
+
+from .conftest import make_env
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = paths.NOTEBOOKS_DIR / "01-contributions.ipynb"
@@ -126,47 +127,72 @@ def test_a_failing_cell_names_the_cell_keeps_the_notebook_and_the_old_report(tmp
     assert not list(tmp_path.glob(".*tmp*"))
 
 
-def _checkout_copy(tmp_path: Path) -> Path:
-    """The tracked files of this checkout in a new folder, sharing .venv by a symlink."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=paths.ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
-    target = tmp_path / "checkout"
-    for name in files:
-        src = paths.ROOT / name
-        if src.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target / name)
-    (target / ".venv").symlink_to(paths.ROOT / ".venv")
-    return target
+def test_make_report_builds_every_variant_and_its_files(rendered_checkout):
+    reports = rendered_checkout / "reports"
+    log = (rendered_checkout / ".make-report.log").read_text()
+    assert f"Reports: {reports / 'index.html'}" in log
+    variants = sorted(p.stem for p in (rendered_checkout / "params").glob("*.yaml"))
+    notebooks = sorted(p.stem for p in (rendered_checkout / "notebooks").glob("[0-9]*.ipynb"))
+    assert len(variants) >= 3 and len(notebooks) >= 4
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    for variant in variants:
+        summary = json.loads((reports / variant / "summary.json").read_text(encoding="utf-8"))
+        assert summary["variant"] == variant and set(summary["notebooks"]) == set(notebooks)
+        for nb in notebooks:
+            page = reports / variant / f"{nb}.html"
+            assert page.exists() and f'href="{variant}/{nb}.html"' in index
+            for csv_name in summary["notebooks"][nb]["tables"]:
+                assert (reports / variant / csv_name).stat().st_size > 0
+            # every table links its CSV, and the CSV exists
+            for href in re.findall(r'href="(tables/[^"]+\.csv)"', page.read_text(encoding="utf-8")):
+                assert (reports / variant / href).exists(), href
 
 
-def test_make_report_builds_everything_then_does_nothing(tmp_path):
-    checkout = _checkout_copy(tmp_path)
-    env = {k: v for k, v in os.environ.items() if k not in ("HAITI_MSS_DATA_DIR", "MAKEFLAGS")}
-    first = subprocess.run(["make", "report"], cwd=checkout, capture_output=True, text=True,
-                           env=env)
-    assert first.returncode == 0, first.stderr[-3000:]
-    index = checkout / "reports" / "index.html"
-    assert index.exists() and str(index) in first.stdout
-    pages = sorted((checkout / "reports").rglob("*.html"))
-    assert len(pages) >= 3
-    stamps = {p: p.stat().st_mtime_ns for p in pages}
-    second = subprocess.run(["make", "report"], cwd=checkout, capture_output=True, text=True,
-                            env=env)
+def test_every_page_is_offline_and_leaks_nothing(rendered_checkout):
+    pages = sorted((rendered_checkout / "reports").rglob("*.html"))
+    assert len(pages) >= 13
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert offline.problems(html, extra_paths=(str(rendered_checkout), str(paths.ROOT))) == [], page
+        assert "<script" not in html, page
+
+
+def test_renewal_summary_shows_the_vote_picture_and_nothing_later(rendered_checkout):
+    summary = json.loads((rendered_checkout / "reports" / "renewal-2024-09-30" / "summary.json")
+                         .read_text(encoding="utf-8"))
+    snap = summary["notebooks"]["01-contributions"]["figures"]["snapshot"]
+    mss = snap["missions"]["MSS"]
+    by_iso = {c["iso3"]: c for c in mss["contributors"]}
+    assert by_iso["KEN"]["deployed"] == 400 and by_iso["JAM"]["deployed"] == 24
+    assert mss["planned_strength"]["count"] == 2500
+    assert snap["as_of"] == "2024-09-30" and snap["mandate"]["resolution"] == 2751
+    # nothing reported after the vote: no GSF, no Kenyan 600 announcement, no later dates
+    assert "GSF" not in snap["missions"] and by_iso["KEN"]["announced"] is None
+    text = json.dumps(summary).replace(snap["mandate"]["expires"], "")  # a known future date
+    dates = re.findall(r'"(20\d\d-\d\d-\d\d)"', text)
+    assert dates and max(dates) <= "2024-09-30", max(dates)
+    model = summary["notebooks"]["03-shortfall-model"]["figures"]["model"]
+    assert model["person_months_lost"]["instant ceiling"]["median"] > 0
+
+
+def test_second_make_report_does_nothing(rendered_checkout):
+    pages = sorted((rendered_checkout / "reports").rglob("*"))
+    stamps = {p: p.stat().st_mtime_ns for p in pages if p.is_file()}
+    second = subprocess.run(["make", "report"], cwd=rendered_checkout, capture_output=True,
+                            text=True, env=make_env())
     assert second.returncode == 0
     assert "executing" not in second.stderr and "Validating" not in second.stdout
-    assert {p: p.stat().st_mtime_ns for p in pages} == stamps
-    # Touching one parameter file re-renders that variant only.
-    params = sorted((checkout / "params").glob("*.yaml"))[0]
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_touching_a_parameter_file_rerenders_that_variant_only(rendered_checkout):
+    params = rendered_checkout / "params" / "renewal-2024-09-30.yaml"
     params.touch()
-    third = subprocess.run(["make", "report"], cwd=checkout, capture_output=True, text=True,
-                           env=env)
-    assert third.returncode == 0
-    executed = re.findall(r"\[([^\]]+)\] [^:]+: executing", third.stderr)
+    third = subprocess.run(["make", "-j2", "report"], cwd=rendered_checkout, capture_output=True,
+                           text=True, env=make_env())
+    assert third.returncode == 0, third.stderr[-2000:]
+    executed = re.findall(r"^\[([^\]]+)\] \S+: executing", third.stderr, re.M)
     assert executed and set(executed) == {params.stem}
-    for page in pages:
-        assert offline.problems(page.read_text(encoding="utf-8"),
-                                extra_paths=(str(checkout), str(paths.ROOT))) == [], page
 
 
 def test_make_alone_prints_the_targets():

@@ -50,6 +50,31 @@ def _summary(args) -> int:
     return 0
 
 
+def _dictionary(args) -> int:
+    from .dataset import dictionary_markdown
+
+    print(dictionary_markdown())
+    return 0
+
+
+def _kernel(args) -> int:
+    """Register the project kernel in this environment: the venv's Python, and kernel log
+    messages (such as the TCP-without-encryption notice on loopback) kept out of the terminal."""
+    import json
+    import sys
+
+    from .render import KERNEL_NAME
+
+    folder = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                     "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"],
+            "display_name": "Python (haiti-mss)", "language": "python",
+            "metadata": {"debugger": True}}
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def _index(args) -> int:
     from .dataset import data_version
     from .render import write_index
@@ -77,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("params")
     p.add_argument("out")
     p.set_defaults(func=_summary)
+    p = sub.add_parser("dictionary", help="print the data dictionary (Markdown) from the schema")
+    p.set_defaults(func=_dictionary)
+    p = sub.add_parser("kernel", help="register the haiti-mss Jupyter kernel in this environment")
+    p.set_defaults(func=_kernel)
     p = sub.add_parser("index", help="write reports/index.html")
     p.add_argument("out")
     p.set_defaults(func=_index)

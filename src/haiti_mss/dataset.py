@@ -148,19 +148,46 @@ def data_dictionary(data_dir: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coverage_counts(ds: Dataset) -> dict:
-    """How much the dataset holds: rows, sources, contributors, donors, dates."""
-    facts = {n: len(ds.facts(n)) for n in ("personnel", "money", "requirements", "context")}
-    dates = pd.concat([ds.facts(n)["refers_to_date"] for n in facts]).dropna()
+def coverage_counts(ds: Dataset, as_of=None) -> dict:
+    """How much the dataset holds (only what was reported by ``as_of``, if given): rows,
+    sources, contributors, donors, the dates the facts describe."""
+    from .timeline import known_by
+
+    names = ("personnel", "money", "requirements", "context")
+    frames = {n: ds.facts(n) if as_of is None else known_by(ds.facts(n), as_of) for n in names}
+    mandates = ds.mandates if as_of is None else ds.mandates[ds.mandates["reported_date"] <= as_of]
+    cited = set().union(*(set(f["source_id"]) for f in frames.values()), set(mandates["source_id"]))
+    dates = pd.concat([f["refers_to_date"] for f in frames.values()]).dropna()
     return {
-        "fact_rows": sum(facts.values()) + len(ds.mandates),
-        "rows_by_table": {**facts, "mandates": len(ds.mandates), "fx_rates": len(ds.fx_rates)},
+        "fact_rows": sum(len(f) for f in frames.values()) + len(mandates),
+        "rows_by_table": {**{n: len(f) for n, f in frames.items()}, "mandates": len(mandates),
+                          "fx_rates": len(ds.fx_rates)},
         "sources": len(ds.sources),
-        "sources_cited": int(sources_table(ds)["facts"].gt(0).sum()),
-        "contributors": sorted(ds.personnel["contributor_iso3"].dropna().unique().tolist()),
-        "donors": sorted(ds.money["donor"].dropna().unique().tolist()),
-        "first_date": dates.min().date().isoformat(),
-        "last_date": dates.max().date().isoformat(),
+        "sources_cited": len(cited),
+        "contributors": sorted(frames["personnel"]["contributor_iso3"].dropna().unique().tolist()),
+        "donors": sorted(frames["money"]["donor"].dropna().unique().tolist()),
+        "first_date": dates.min().date().isoformat() if len(dates) else None,
+        "last_date": dates.max().date().isoformat() if len(dates) else None,
         "undated_sources": int(ds.sources["date_published"].isna().sum()),
-        "disputed_rows": int(sum(ds.facts(n)["disputed"].sum() for n in facts)),
+        "disputed_rows": int(sum(f["disputed"].sum() for f in frames.values())),
     }
+
+
+def dictionary_markdown(data_dir: Path | None = None) -> str:
+    """The data dictionary as Markdown tables (pasted into data/README.md by
+    ``python -m haiti_mss dictionary``; a test checks it has every column)."""
+    schema = validation.load_schema(Path(data_dir or paths.data_dir()))
+    parts = []
+    for resource in schema["resources"]:
+        parts.append(f"### `{resource['path']}`: {resource['title']}\n")
+        if resource.get("description"):
+            parts.append(resource["description"] + "\n")
+        parts.append("| column | type | required | meaning |\n| --- | --- | --- | --- |")
+        for field in resource["schema"]["fields"]:
+            c = field.get("constraints", {})
+            kind = field["type"] + (f" (one of: {', '.join(c['enum'])})" if "enum" in c else "")
+            meaning = field.get("description", "").replace("|", "/")
+            parts.append(f"| `{field['name']}` | {kind} | {'yes' if c.get('required') else ''} "
+                         f"| {meaning} |")
+        parts.append("")
+    return "\n".join(parts)

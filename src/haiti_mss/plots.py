@@ -261,8 +261,10 @@ def plot_tornado(tornado: pd.DataFrame, ax=None, top: int = 10):
     ax = _new_ax(ax, size=(8, 0.4 * len(rows) + 1.5))
     centre = float(rows["central_result"].iloc[0]) if len(rows) else 0.0
     y = range(len(rows))
-    ax.barh(list(y), rows["at_low"] - centre, left=centre, color="#90cdf4", label="parameter at its low end")
-    ax.barh(list(y), rows["at_high"] - centre, left=centre, color="#2c5282", label="parameter at its high end")
+    ax.barh(list(y), rows["at_low"] - centre, left=centre, color="#90cdf4",
+            label="parameter at its low end")
+    ax.barh(list(y), rows["at_high"] - centre, left=centre, color="#2c5282",
+            label="parameter at its high end")
     ax.axvline(centre, color="black", linewidth=1)
     ax.set_yticks(list(y), rows["parameter"], fontsize=8)
     ax.set_xlabel("Person-months lost against the instant ceiling")
@@ -326,3 +328,28 @@ def alt_backtest(back: dict) -> str:
     return (f"Chart of the model's forecast made on 30 September 2024 against "
             f"{back['backtest_months']} later observed months; the 80% band covered "
             f"{back['backtest_coverage_80'] * 100:.0f}% of them.")
+
+
+def plot_sources(sources: pd.DataFrame, ax=None):
+    """Sources cited, by kind of source: how much of the record rests on primary documents."""
+    ax = _new_ax(ax, size=(7, 3))
+    cited = sources[sources["facts"] > 0]
+    counts = cited.groupby("kind")["facts"].agg(["size", "sum"]).reindex(
+        ["un_document", "government", "wire_service", "newspaper", "research", "other",
+         "aggregator"]).fillna(0)
+    y = range(len(counts))
+    ax.barh(list(y), counts["sum"], color=PALETTE["deployed"])
+    for i, (n_sources, n_facts) in enumerate(zip(counts["size"], counts["sum"], strict=True)):
+        ax.text(n_facts, i, f" {int(n_facts)} facts from {int(n_sources)} sources", va="center",
+                fontsize=8)
+    ax.set_yticks(list(y), [k.replace("_", " ") for k in counts.index])
+    ax.set_xlabel("Facts citing a source of this kind")
+    ax.invert_yaxis()
+    return ax
+
+
+def alt_sources(sources: pd.DataFrame) -> str:
+    cited = sources[sources["facts"] > 0]
+    counts = cited.groupby("kind")["facts"].sum().sort_values(ascending=False)
+    return ("Bar chart of facts by kind of source: "
+            + ", ".join(f"{k.replace('_', ' ')} {int(v)}" for k, v in counts.items()) + ".")
