@@ -242,9 +242,10 @@ class Analysis:
 
 
 def run_analysis(dataset: Dataset, scenario: dict, as_of, n_draws: int = 4000,
-                 seed: int = 20231002, draws: dict | None = None) -> Analysis:
+                 seed: int = 20231002, draws: dict | None = None,
+                 setting: model.Setting | None = None) -> Analysis:
     """Every counterfactual for ``scenario`` with ``n_draws`` draws (common random numbers)."""
-    setting = build_setting(dataset, scenario, as_of)
+    setting = setting or build_setting(dataset, scenario, as_of)
     table = parameter_table(dataset, scenario)
     p = draws if draws is not None else sample_parameters(table, n_draws, seed)
     p = with_derived(p, setting)
@@ -281,11 +282,11 @@ def observed_on_grid(observed: pd.Series, setting: model.Setting) -> np.ndarray:
 
 
 def calibrate(dataset: Dataset, scenario: dict, as_of, calibrate_until, n_prior: int = 20000,
-              keep: float = 0.02, seed: int = 7) -> dict:
+              keep: float = 0.02, seed: int = 7, setting: model.Setting | None = None) -> dict:
     """Approximate Bayesian computation by rejection: draw parameters from their ranges, keep
     the ``keep`` share of draws whose strength path is closest (mean absolute error) to the
     observed months up to ``calibrate_until``; score the kept draws on the later months."""
-    setting = build_setting(dataset, scenario, as_of)
+    setting = setting or build_setting(dataset, scenario, as_of)
     table = parameter_table(dataset, scenario)
     prior = with_derived(sample_parameters(table, n_prior, seed), setting)
     shocks = model.draw_shocks(n_prior, len(setting.pledges), seed)
@@ -371,7 +372,8 @@ def _loss_for(dataset, scenario, setting, table, values: np.ndarray, seed: int) 
 
 
 def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, seed: int = 3,
-                center: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
+                center: dict[str, float] | None = None,
+                setting: model.Setting | None = None) -> dict[str, pd.DataFrame]:
     """Global sensitivity of person-months lost (against the instant ceiling) to every
     parameter that varies: Morris screening, Sobol first-order and total indices (SALib), and
     a one-at-a-time tornado around ``center`` (the calibrated medians; default the central
@@ -381,7 +383,7 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-    setting = build_setting(dataset, scenario, as_of)
+    setting = setting or build_setting(dataset, scenario, as_of)
     table = parameter_table(dataset, scenario)
     varying = table[table["high"] > table["low"]]
     fixed = table[table["high"] <= table["low"]]
@@ -451,6 +453,7 @@ def model_report(dataset: Dataset, scenario_name: str, as_of, n_prior: int = 200
     with its own overrides redrawn from their ranges."""
     as_of = as_timestamp(as_of)
     scenario = load_scenario(scenario_name)
+    setting = build_setting(dataset, scenario, as_of)
     if scenario.get("projection"):
         base = load_scenario(scenario.get("calibrated_on", "mss-observed"))
         until = min(as_timestamp(base["calibrate_until"]), as_of)
@@ -460,17 +463,20 @@ def model_report(dataset: Dataset, scenario_name: str, as_of, n_prior: int = 200
         fresh = sample_parameters(table, len(next(iter(draws.values()))), seed + 1)
         for name in scenario.get("overrides") or {}:
             draws[name] = fresh[name]
-        result = run_analysis(dataset, scenario, as_of, draws=draws, seed=seed)
+        result = run_analysis(dataset, scenario, as_of, draws=draws, seed=seed, setting=setting)
         back = None
     else:
         until = min(as_timestamp(scenario["calibrate_until"]), as_of)
-        cal = calibrate(dataset, scenario, as_of, until, n_prior=n_prior, seed=seed)
-        result = run_analysis(dataset, scenario, as_of, draws=cal["posterior"], seed=seed)
+        cal = calibrate(dataset, scenario, as_of, until, n_prior=n_prior, seed=seed,
+                        setting=setting)
+        result = run_analysis(dataset, scenario, as_of, draws=cal["posterior"], seed=seed,
+                              setting=setting)
         back_date = as_timestamp(BACKTEST_DATE)
         back = (backtest(dataset, scenario, back_date, as_of, n_prior=n_prior, seed=seed)
                 if as_of >= back_date + pd.DateOffset(months=3) else None)
     medians = {k: float(np.median(v)) for k, v in result.draws.items()}
-    sens = sensitivity(dataset, scenario, as_of, sobol_n=sobol_n, seed=seed, center=medians)
+    sens = sensitivity(dataset, scenario, as_of, sobol_n=sobol_n, seed=seed, center=medians,
+                       setting=setting)
     return ModelReport(scenario=scenario, as_of=as_of, calibration=cal, analysis=result,
                        backtest=back, sensitivity=sens)
 

@@ -11,9 +11,13 @@ from .errors import HaitiMSSError
 
 
 def _validate(args) -> int:
-    from . import validation
+    from . import paths, validation
+    from .dataset import data_version
 
-    validation.validate(Path(args.data_dir) if args.data_dir else None)
+    data_dir = Path(args.data_dir) if args.data_dir else paths.data_dir()
+    validation.validate(data_dir)
+    if not args.data_dir:
+        validation.remember_valid(data_dir, data_version(data_dir))
     print("data/: all tables valid", file=sys.stderr)
     return 0
 

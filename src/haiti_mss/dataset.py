@@ -91,8 +91,10 @@ def load_dataset(data_dir: Path | None = None, *, check: bool = True) -> Dataset
     Raises :class:`~haiti_mss.errors.DataValidationError` listing every problem found.
     """
     data_dir = Path(data_dir or paths.data_dir())
-    if check:
+    version = data_version(data_dir)
+    if check and not validation.is_known_valid(data_dir, version):
         validation.validate(data_dir)
+        validation.remember_valid(data_dir, version)
     schema = validation.load_schema(data_dir)
     tables = {}
     for resource in schema["resources"]:
@@ -118,7 +120,7 @@ def load_dataset(data_dir: Path | None = None, *, check: bool = True) -> Dataset
     fx["usd_per_unit"] = fx["rate"].where(fx["quote"] == "usd_per_unit", 1.0 / fx["rate"])
     mandates = tables["mandates"]
     mandates["reported_date"] = mandates["source_id"].map(reported_dates(sources))
-    return Dataset(**tables, version=data_version(data_dir))
+    return Dataset(**tables, version=version)
 
 
 def sources_table(ds: Dataset) -> pd.DataFrame:

@@ -62,38 +62,43 @@ def to_usd(frame: pd.DataFrame, fx_rates: pd.DataFrame, date_column: str = "refe
 def money_states(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
     """One row per (instrument, status) known on ``as_of``, chosen by the conflict rule, in USD."""
     chosen = resolve_conflicts(known_by(money, as_of), "amount", by=("group_id", "status"))
-    return to_usd(chosen, fx_rates)
+    # Rows already converted (the conversion depends on each row's own date only) are kept.
+    return chosen if "amount_usd" in chosen else to_usd(chosen, fx_rates)
 
 
 def instruments(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
     """One row per money instrument (scope ``flow``) known on ``as_of``: promised, received,
     spent, frozen and withdrawn in USD, with the promise's original amount and currency."""
-    states = money_states(money, fx_rates, as_of)
+    return _instruments(money_states(money, fx_rates, as_of))
+
+
+def _instruments(states: pd.DataFrame) -> pd.DataFrame:
     flows = states[states["scope"] == "flow"]
     columns = ["group_id", "mission", "donor", "recipient", "channel", "promise_status",
-               "promised_amount", "promised_currency", "promised_usd", *[f"{s}_usd" for s in STATES],
-               "first_date", "last_date"]
-    rows = []
-    for group, own in flows.groupby("group_id", sort=False):
-        first = own.sort_values("refers_to_date").iloc[0]
-        promises = own[own["status"].isin(PROMISE_LADDER)].copy()
-        promises["rank"] = promises["status"].map(PROMISE_LADDER.index)
-        best = promises.sort_values("rank").iloc[-1] if len(promises) else None
-        values = {s: own.loc[own["status"] == s, "amount_usd"].sum(min_count=1) for s in STATES}
-        promised_usd = best["amount_usd"] if best is not None else float("nan")
-        if pd.isna(promised_usd) or (pd.notna(values["received"]) and
-                                     values["received"] > promised_usd):
-            promised_usd = values["received"] if pd.notna(values["received"]) else promised_usd
-        rows.append({
-            "group_id": group, "mission": first["mission"], "donor": first["donor"],
-            "recipient": first["recipient"], "channel": first["channel"],
-            "promise_status": None if best is None else best["status"],
-            "promised_amount": None if best is None else best["amount"],
-            "promised_currency": None if best is None else best["currency"],
-            "promised_usd": promised_usd, **{f"{s}_usd": values[s] for s in STATES},
-            "first_date": own["refers_to_date"].min(), "last_date": own["refers_to_date"].max(),
-        })
-    return pd.DataFrame(rows, columns=columns)
+               "promised_amount", "promised_currency", "promised_usd",
+               *[f"{s}_usd" for s in STATES], "first_date", "last_date"]
+    if flows.empty:
+        return pd.DataFrame(columns=columns)
+    ordered = flows.sort_values(["group_id", "refers_to_date", "fact_id"])
+    out = ordered.groupby("group_id", sort=False)[["mission", "donor", "recipient",
+                                                   "channel"]].first()
+    dates = flows.groupby("group_id")["refers_to_date"].agg(first_date="min", last_date="max")
+    promises = flows[flows["status"].isin(PROMISE_LADDER)]
+    promises = promises.assign(rank=promises["status"].map(PROMISE_LADDER.index))
+    best = (promises.sort_values(["group_id", "rank"]).groupby("group_id").tail(1)
+            .set_index("group_id"))
+    out["promise_status"] = best["status"]
+    out["promised_amount"] = best["amount"]
+    out["promised_currency"] = best["currency"]
+    values = flows.pivot_table(index="group_id", columns="status", values="amount_usd",
+                               aggfunc="sum")
+    for status in STATES:
+        out[f"{status}_usd"] = values[status] if status in values else float("nan")
+    # What was received is at least what was promised, if no promise was recorded.
+    out["promised_usd"] = best["amount_usd"].reindex(out.index).combine(
+        out["received_usd"], lambda a, b: b if pd.isna(a) or (pd.notna(b) and b > a) else a)
+    out = out.join(dates).reset_index()
+    return out[columns]
 
 
 def money_by_donor(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -128,11 +133,12 @@ def monthly_trust_fund(money: pd.DataFrame, fx_rates: pd.DataFrame, as_of) -> pd
     months = list(pd.date_range(tf["refers_to_date"].min(), as_of, freq="ME"))
     if not months or months[-1] != as_of:
         months.append(as_of)
+    tf = to_usd(tf, fx_rates)  # once: a row's conversion does not depend on the month
     rows = []
     for month in months:
-        upto = tf[tf["refers_to_date"] <= month]
-        inst = instruments(upto, fx_rates, as_of)
-        stated = stated_totals(upto, fx_rates, as_of)
+        states = money_states(tf[tf["refers_to_date"] <= month], fx_rates, as_of)
+        inst = _instruments(states)
+        stated = states[states["scope"] == "all_donors"]
         latest = {s: stated.loc[stated["status"] == s].sort_values("refers_to_date")
                   for s in ("pledged", "received")}
         rows.append({

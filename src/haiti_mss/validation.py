@@ -320,3 +320,24 @@ def validate(data_dir: Path | None = None, today: dt.date | None = None) -> None
     problems = find_problems(data_dir, today)
     if problems:
         raise DataValidationError(problems)
+
+
+def _valid_marker(data_dir: Path, version: str) -> Path:
+    return paths.BUILD_DIR / "validated" / f"{version}.ok"
+
+
+def is_known_valid(data_dir: Path, version: str) -> bool:
+    """True when data with exactly this content hash passed validation before (on this
+    checkout, today): the rules depend on today's date, so a marker holds for one day."""
+    marker = _valid_marker(data_dir, version)
+    return marker.exists() and marker.read_text(encoding="utf-8").strip() == dt.date.today().isoformat()
+
+
+def remember_valid(data_dir: Path, version: str) -> None:
+    """Record that data with this content hash is valid, so notebooks need not check again."""
+    marker = _valid_marker(data_dir, version)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(dt.date.today().isoformat(), encoding="utf-8")
+    except OSError:
+        pass  # a read-only checkout just validates every time
