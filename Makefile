@@ -1,7 +1,6 @@
 # `make` alone lists the targets. Every target that needs Python bootstraps .venv first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.DELETE_ON_ERROR:
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,12 +14,17 @@ UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.txt)
 # inherit it), so a second checkout never renders with another checkout's code.
 export PYTHONPATH := $(CURDIR)/src
 
-DATA := data/datapackage.json $(wildcard data/*.csv) $(wildcard scenarios/*.yaml)
+# Every table the schema lists (a missing one must fail loudly, not be skipped) and the rest.
+TABLES := $(addprefix data/,$(shell sed -n 's/.*"path": *"\([^"/]*\.csv\)".*/\1/p' data/datapackage.json))
+DATA := data/datapackage.json $(sort $(TABLES) $(wildcard data/*.csv)) $(wildcard scenarios/*.yaml)
 SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
 VARIANTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/[0-9]*.ipynb))))
 REPORTS := $(foreach v,$(VARIANTS),$(foreach n,$(NOTEBOOKS),reports/$(v)/$(n).html))
 VALIDATED := build/validated.stamp
+# `make report` renders on every core unless the caller chose a -j itself.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PARALLEL := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: help report validate test lint lab lock clean bench
 
@@ -40,6 +44,10 @@ $(VALIDATED): $(DATA) $(SRC) $(VENV_STAMP)
 	@echo "==> Validating data/"
 	@$(PY) -m haiti_mss validate
 	@mkdir -p $(@D) && touch $@
+
+# A table the schema lists but the checkout lacks: let the validator say so, with the rest.
+$(TABLES):
+	@$(PY) -m haiti_mss validate
 
 validate: $(VALIDATED) ## Check every table in data/ against its schema and the cross-table rules
 
@@ -61,7 +69,16 @@ SUMMARIES := $(foreach v,$(VARIANTS),reports/$(v)/summary.json)
 reports/index.html: $(REPORTS) $(SUMMARIES) $(wildcard params/*.yaml) $(SRC)
 	@$(PY) -m haiti_mss index $@
 
-report: reports/index.html ## Validate the data, render every report variant, write reports/index.html
+# Reports are written atomically by the renderer; make must never delete one it was updating
+# when interrupted (the old or the new complete file stays).
+.PRECIOUS: reports/%.html reports/%/summary.json reports/index.html
+
+report: ## Validate the data, render every report variant, write reports/index.html
+	@mkdir -p build
+	@flock -n -E 75 build/report.lock $(MAKE) $(PARALLEL) --no-print-directory reports/index.html; rc=$$?; \
+	  if [ $$rc -eq 75 ]; then echo "make report: another make report is running in this" \
+	    "checkout (build/report.lock is held); nothing was changed. Try again when it ends." >&2; fi; \
+	  exit $$rc
 	@echo "Reports: $(CURDIR)/reports/index.html"
 
 test: $(VENV_STAMP) ## Run the whole test suite

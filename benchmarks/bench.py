@@ -86,7 +86,7 @@ def bench_reports(runs=3) -> dict:
     full, practice, limit = [], [], []
     for _ in range(runs):
         subprocess.run(["make", "clean"], cwd=ROOT, env=env, check=True, capture_output=True)
-        full.append(_time(["make", "-j2", "report"], env))
+        full.append(_time(["make", "report"], env))
     noop = [_time(["make", "report"], env) for _ in range(5)]
     import yaml  # noqa: F401  (installed with papermill)
 
@@ -139,7 +139,7 @@ def main() -> int:
         print("model: 100,000 draws x 48 months, one core ...", file=sys.stderr, flush=True)
         result["model"] = bench_model()
     if args.only in (None, "reports") and (ROOT / "benchmarks" / "plain_reports.py").exists():
-        print("reports: make -j2 report vs common practice vs plain Python ...", file=sys.stderr,
+        print("reports: make report vs common practice vs plain Python ...", file=sys.stderr,
               flush=True)
         result["reports"] = bench_reports(runs=args.runs)
     out = ROOT / "reports" / "bench" / "bench.json"
@@ -167,7 +167,7 @@ def print_table(result: dict) -> None:
     r = result.get("reports")
     if r:
         rows += [
-            (f"make -j2 report ({r['variants']} variants x {r['notebooks']} notebooks)",
+            (f"make report, {r['variants']} variants x {r['notebooks']} notebooks, on every core",
              f"{r['make_report_s']} s"),
             ("common practice (papermill + nbconvert CLI per report)", f"{r['common_practice_s']} s"),
             ("limit (plain Python, same figures and tables)", f"{r['limit_plain_python_s']} s"),
