@@ -20,7 +20,10 @@ DATA := data/datapackage.json $(sort $(TABLES) $(wildcard data/*.csv)) $(wildcar
 SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
 VARIANTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/[0-9]*.ipynb))))
-REPORTS := $(foreach v,$(VARIANTS),$(foreach n,$(NOTEBOOKS),reports/$(v)/$(n).html))
+# Longest first (the model notebooks), so that parallel jobs finish together.
+SLOW_NOTEBOOKS := $(filter %model,$(NOTEBOOKS))
+REPORTS := $(foreach n,$(SLOW_NOTEBOOKS) $(filter-out $(SLOW_NOTEBOOKS),$(NOTEBOOKS)),\
+             $(foreach v,$(VARIANTS),reports/$(v)/$(n).html))
 VALIDATED := build/validated.stamp
 # `make report` renders on every core unless the caller chose a -j itself.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

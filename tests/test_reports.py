@@ -200,3 +200,24 @@ def test_make_alone_prints_the_targets():
     assert result.returncode == 0
     for target in ("report", "test", "lab", "clean", "validate", "lock"):
         assert re.search(rf"make {target}\s+\S", result.stdout), target
+
+
+def test_unknown_scenario_is_an_error(tmp_path):
+    bad = _params(tmp_path, RENEWAL + "  scenario: no-such-scenario\n")
+    notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    with pytest.raises(ParameterError, match="scenario.*expected one of.*mss-observed"):
+        resolve_parameters(bad, notebooks)
+
+
+def test_every_notebook_runs_top_to_bottom_with_its_defaults():
+    """What JupyterLab's Run All does: no injected parameters, run from notebooks/."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    for nb_path in sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        NotebookClient(nb, kernel_name="haiti-mss", timeout=600,
+                       resources={"metadata": {"path": str(paths.NOTEBOOKS_DIR)}}).execute()
+        errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert errors == [], nb_path.name
+        assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), nb_path.name

@@ -1,12 +1,24 @@
 """Sourced data, a shortfall model and offline reports on the Kenya-led Multinational
-Security Support (MSS) mission in Haiti."""
+Security Support (MSS) mission in Haiti.
 
-from .dataset import Dataset, load_dataset
-from .errors import DataProblem, DataValidationError, HaitiMSSError, ParameterError, RenderError
-from .snapshot import Snapshot, snapshot
-from .timeline import CONFLICT_RULE
+The public names below are imported on first use, so that the command line (``python -m
+haiti_mss render ...``) starts without loading pandas when it does not need it."""
 
-__all__ = [
-    "CONFLICT_RULE", "DataProblem", "DataValidationError", "Dataset", "HaitiMSSError",
-    "ParameterError", "RenderError", "Snapshot", "load_dataset", "snapshot",
-]
+from importlib import import_module
+
+_PUBLIC = {
+    "CONFLICT_RULE": "timeline", "DataProblem": "errors", "DataValidationError": "errors",
+    "Dataset": "dataset", "HaitiMSSError": "errors", "ParameterError": "errors",
+    "RenderError": "errors", "Snapshot": "snapshots", "load_dataset": "dataset",
+    "snapshot": "snapshots",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+    try:
+        return import_module(f".{name}", __name__)  # submodules: mss.entities, mss.model, ...
+    except ModuleNotFoundError:
+        raise AttributeError(f"module 'haiti_mss' has no attribute {name!r}") from None

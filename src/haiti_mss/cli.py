@@ -23,7 +23,7 @@ def _validate(args) -> int:
 
 
 def _snapshot(args) -> int:
-    from .snapshot import snapshot
+    from .snapshots import snapshot
 
     snap = snapshot(args.as_of)
     head = snap.headline()

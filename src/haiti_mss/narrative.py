@@ -9,7 +9,7 @@ from html import escape
 import pandas as pd
 
 from .personnel import DEPLOYED_RULE
-from .snapshot import Snapshot
+from .snapshots import Snapshot
 from .timeline import CONFLICT_RULE
 
 

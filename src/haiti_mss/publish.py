@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
-import pandas as pd
-
 SUMMARY_MIME = "application/vnd.haiti-mss.summary+json"
 TABLE_MIME = "application/vnd.haiti-mss.table+json"
 NOTEBOOK_PLACEHOLDER = "@NOTEBOOK@"
@@ -17,6 +14,9 @@ NOTEBOOK_PLACEHOLDER = "@NOTEBOOK@"
 
 def jsonable(value):
     """Plain JSON values: numbers rounded to 2 decimals, dates as ISO text, NaN as null."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -53,9 +53,9 @@ def publish(key: str, value) -> None:
     display({SUMMARY_MIME: {key: jsonable(value)}}, raw=True)
 
 
-def show_table(frame: pd.DataFrame, *, name: str, caption: str, source_note: str,
+def show_table(frame, *, name: str, caption: str, source_note: str,
                number_format: str = "{:,.0f}", html_columns: tuple[str, ...] = (),
-               csv_frame: pd.DataFrame | None = None) -> None:
+               csv_frame=None) -> None:
     """Show a table (phone-width HTML with caption and source) and publish it as CSV."""
     from IPython.display import display
 
