@@ -18,16 +18,9 @@ export PYTHONPATH := $(CURDIR)/src
 TABLES := $(addprefix data/,$(shell sed -n 's/.*"path": *"\([^"/]*\.csv\)".*/\1/p' data/datapackage.json))
 DATA := data/datapackage.json $(sort $(TABLES) $(wildcard data/*.csv)) $(wildcard scenarios/*.yaml)
 SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
-VARIANTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
-NOTEBOOKS := $(sort $(basename $(notdir $(wildcard notebooks/[0-9]*.ipynb))))
-# Longest first (the model notebooks), so that parallel jobs finish together.
-SLOW_NOTEBOOKS := $(filter %model,$(NOTEBOOKS))
-REPORTS := $(foreach n,$(SLOW_NOTEBOOKS) $(filter-out $(SLOW_NOTEBOOKS),$(NOTEBOOKS)),\
-             $(foreach v,$(VARIANTS),reports/$(v)/$(n).html))
 VALIDATED := build/validated.stamp
-# `make report` renders on every core unless the caller chose a -j itself.
+# `make report` renders on every core; `make report JOBS=1` renders one report at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-PARALLEL := $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
 
 .PHONY: help report validate test lint lab lock clean bench
 
@@ -54,31 +47,21 @@ $(TABLES):
 
 validate: $(VALIDATED) ## Check every table in data/ against its schema and the cross-table rules
 
-# One rule per (variant, notebook): a change to a notebook, a parameter file, the data or the
-# package re-renders exactly what depends on it; `make -j2 report` renders two at a time.
-define report_rule
-reports/$(1)/$(2).html: notebooks/$(2).ipynb params/$(1).yaml $(DATA) $(SRC) $(VALIDATED)
-	@$(PY) -m haiti_mss render notebooks/$(2).ipynb params/$(1).yaml $$@
-endef
-$(foreach v,$(VARIANTS),$(foreach n,$(NOTEBOOKS),$(eval $(call report_rule,$(v),$(n)))))
-
-define summary_rule
-reports/$(1)/summary.json: $(foreach n,$(NOTEBOOKS),reports/$(1)/$(n).html)
-	@$(PY) -m haiti_mss summary params/$(1).yaml $$@
-endef
-$(foreach v,$(VARIANTS),$(eval $(call summary_rule,$(v))))
-SUMMARIES := $(foreach v,$(VARIANTS),reports/$(v)/summary.json)
-
-reports/index.html: $(REPORTS) $(SUMMARIES) $(wildcard params/*.yaml) $(SRC)
-	@$(PY) -m haiti_mss index $@
+# The rendered reports depend on the notebooks, the parameter files, the data and scenarios,
+# and the package. When any of them is newer than reports/index.html, `render-all` renders
+# exactly the reports that are out of date (it checks each one against its own inputs), in
+# worker processes that each load papermill and nbconvert once, then the summaries and the
+# index. A run with nothing changed stops at make's timestamp check.
+reports/index.html: $(wildcard notebooks/[0-9]*.ipynb) $(wildcard params/*.yaml) $(DATA) $(SRC) $(VALIDATED)
+	@$(PY) -m haiti_mss render-all --jobs $(JOBS)
 
 # Reports are written atomically by the renderer; make must never delete one it was updating
 # when interrupted (the old or the new complete file stays).
-.PRECIOUS: reports/%.html reports/%/summary.json reports/index.html
+.PRECIOUS: reports/index.html
 
 report: ## Validate the data, render every report variant, write reports/index.html
 	@mkdir -p build
-	@flock -n -E 75 build/report.lock $(MAKE) $(PARALLEL) --no-print-directory reports/index.html; rc=$$?; \
+	@flock -n -E 75 build/report.lock $(MAKE) -s --no-print-directory reports/index.html; rc=$$?; \
 	  if [ $$rc -eq 75 ]; then echo "make report: another make report is running in this" \
 	    "checkout (build/report.lock is held); nothing was changed. Try again when it ends." >&2; fi; \
 	  exit $$rc

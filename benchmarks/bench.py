@@ -144,13 +144,38 @@ def main() -> int:
         result["reports"] = bench_reports(runs=args.runs)
     out = ROOT / "reports" / "bench" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    for section in ("model", "reports"):  # a partial run keeps the other section's numbers
+        if section not in result and section in previous:
+            result[section] = previous[section]
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print_table(result)
-    print(f"\nwritten: {out.relative_to(ROOT)}")
+    rows = table_rows(result)
+    width = max(len(k) for k, _ in rows)
+    print()
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    update_readme(result, rows)
+    print(f"\nwritten: {out.relative_to(ROOT)} and the README's performance table")
     return 0
 
 
-def print_table(result: dict) -> None:
+def update_readme(result: dict, rows) -> None:
+    """Put the latest table in the README's performance section, with the machine it ran on."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in text or end not in text:
+        return
+    m = result["machine"]
+    table = [f"Run {result['when']} on {m['cores']} cores ({m['cpu']}), Python {m['python']}.",
+             "", "| measure | value |", "| --- | --- |"]
+    table += [f"| {k} | {v} |" for k, v in rows if k != "machine"]
+    block = start + "\n" + "\n".join(table) + "\n" + end
+    text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    readme.write_text(text, encoding="utf-8")
+
+
+def table_rows(result: dict) -> list[tuple[str, str]]:
     rows = [("machine", f"{result['machine']['cores']} cores, Python {result['machine']['python']}")]
     m = result.get("model")
     if m:
@@ -175,11 +200,12 @@ def print_table(result: dict) -> None:
             ("ratio to the limit (target <= 2x)", f"{r['ratio_to_limit']}x"),
             ("no-op make report (target < 0.3 s)", f"{r['noop_make_report_s']} s"),
         ]
-        rows += [(f"size {name}", f"{size:,} B") for name, size in r["file_sizes"].items()]
-    width = max(len(k) for k, _ in rows)
-    print()
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+        sizes = r["file_sizes"]
+        rows += [(f"size of {name}", f"{size:,} B") for name, size in sizes.items()
+                 if name.endswith((".html", "summary.json"))]
+        csvs = [size for name, size in sizes.items() if name.endswith(".csv")]
+        rows.append((f"table CSVs ({len(csvs)} files)", f"{sum(csvs):,} B in all"))
+    return rows
 
 
 if __name__ == "__main__":

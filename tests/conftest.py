@@ -49,7 +49,7 @@ def make_env() -> dict:
 
 @pytest.fixture(scope="session")
 def rendered_checkout(tmp_path_factory):
-    """A copy of the checkout after a full `make -j2 report`: every variant, every notebook.
+    """A copy of the checkout after a full `make report`: every variant, every notebook.
     Shared by the rendering, offline and browser tests (one render per test session)."""
     checkout = checkout_copy(tmp_path_factory.mktemp("checkout") / "repo")
     result = subprocess.run(["make", "-j2", "report"], cwd=checkout, capture_output=True,

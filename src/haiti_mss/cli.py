@@ -47,6 +47,12 @@ def _render(args) -> int:
     return 0
 
 
+def _render_all(args) -> int:
+    from .render import render_all
+
+    return 2 if render_all(args.jobs) else 0
+
+
 def _summary(args) -> int:
     from .render import write_summary
 
@@ -102,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("params")
     p.add_argument("out")
     p.set_defaults(func=_render)
+    p = sub.add_parser("render-all", help="render every stale report on every core, then the "
+                       "summaries and reports/index.html")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    p.set_defaults(func=_render_all)
     p = sub.add_parser("summary", help="merge a variant's headline figures into summary.json")
     p.add_argument("params")
     p.add_argument("out")

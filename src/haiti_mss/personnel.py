@@ -27,22 +27,39 @@ def one_row_per_report(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return rows
     keys = ["group_id", "source_id", "refers_to_date"]
-    has_all = rows.groupby(keys)["personnel_type"].transform(lambda t: (t == "all").any())
-    rows = rows[~has_all | (rows["personnel_type"] == "all")]
-    first = rows.sort_values("fact_id").groupby(keys, as_index=False).first()
-    counts = rows.groupby(keys, as_index=False)["count"].sum()
-    types = rows.groupby(keys, as_index=False)["personnel_type"].agg(
-        lambda t: t.iloc[0] if t.nunique() == 1 else "all")
-    return first.drop(columns=["count", "personnel_type"]).merge(counts, on=keys).merge(
-        types, on=keys)
+    is_all = rows["personnel_type"] == "all"
+    has_all = is_all.groupby([rows[k] for k in keys]).transform("any")
+    rows = rows[~has_all | is_all]
+    grouped = rows.sort_values("fact_id").groupby(keys, as_index=False, sort=False)
+    first = grouped.first()
+    counts = grouped["count"].sum()
+    n_types = grouped["personnel_type"].nunique()
+    out = first.drop(columns=["count"]).merge(counts, on=keys).merge(
+        n_types.rename(columns={"personnel_type": "n_types"}), on=keys)
+    out.loc[out["n_types"] > 1, "personnel_type"] = "all"
+    return out.drop(columns="n_types")
+
+
+_RESOLVED_CACHE: dict = {}
 
 
 def resolved(personnel: pd.DataFrame, as_of, event: str | None = None) -> pd.DataFrame:
-    """Rows known on ``as_of`` (of one ``event`` if given), one per reported quantity."""
-    known = known_by(personnel, as_of)
-    if event is not None:
-        known = known[known["event"] == event]
-    return resolve_conflicts(one_row_per_report(known), "count")
+    """Rows known on ``as_of`` (of one ``event`` if given), one per reported quantity.
+
+    Groups never mix events (a restatement shares its row's event), so resolving every event
+    at once and filtering afterwards gives the same rows; the result is remembered for the
+    last few (table content, date) pairs because a snapshot asks for it several times."""
+    fingerprint = int(pd.util.hash_pandas_object(
+        personnel[["fact_id", "group_id", "count", "refers_to_date", "reported_date",
+                   "personnel_type", "disputed", "source_rank"]], index=False).sum())
+    key = (fingerprint, len(personnel), pd.Timestamp(as_of))
+    if key not in _RESOLVED_CACHE:
+        if len(_RESOLVED_CACHE) > 8:
+            _RESOLVED_CACHE.clear()
+        known = known_by(personnel, as_of)
+        _RESOLVED_CACHE[key] = resolve_conflicts(one_row_per_report(known), "count")
+    rows = _RESOLVED_CACHE[key]
+    return rows if event is None else rows[rows["event"] == event].reset_index(drop=True)
 
 
 def resolved_events(personnel: pd.DataFrame, as_of) -> pd.DataFrame:

@@ -207,6 +207,9 @@ def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
         nb = papermill.execute_notebook(
             str(notebook), str(running), parameters=parameters, kernel_name=KERNEL_NAME,
             cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+            # Saving after every cell rewrites the whole notebook (figures included) each time;
+            # papermill still writes it once at the end, and on failure.
+            request_save_on_cell_execute=False,
             start_timeout=START_TIMEOUT_S, execution_timeout=EXECUTION_TIMEOUT_S,
             shutdown_kernel="immediate",
         )
@@ -357,3 +360,80 @@ shortfall cost. Every number is computed from the sourced dataset (data version
 def write_executed_json(nb_path: Path) -> dict:
     """Read an executed notebook's papermill metadata (used by tests)."""
     return json.loads(Path(nb_path).read_text(encoding="utf-8"))["metadata"].get("papermill", {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering every variant: only what is out of date, on every core
+
+
+def report_inputs(notebook: Path, params_file: Path) -> list[Path]:
+    """Everything a rendered report depends on: its notebook, its parameter file, the data and
+    scenarios, and the package (code, templates). A report older than any of them is stale."""
+    data = paths.data_dir()
+    found = [notebook, params_file, *sorted(data.glob("*.csv")), paths.schema_path(data),
+             *sorted(paths.SCENARIOS_DIR.glob("*.yaml"))]
+    found += [p for p in sorted(paths.PACKAGE_DIR.rglob("*"))
+              if p.suffix in (".py", ".j2", ".json", ".css")]
+    return found
+
+
+def stale_reports(reports_dir: Path | None = None) -> list[tuple[Path, Path, Path]]:
+    """(notebook, params file, output) for every report that is missing or out of date,
+    slowest notebooks first so that parallel workers finish together."""
+    reports_dir = reports_dir or paths.REPORTS_DIR
+    notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    jobs = []
+    for params_file in sorted(paths.PARAMS_DIR.glob("*.yaml")):
+        for nb in notebooks:
+            out = reports_dir / params_file.stem / f"{nb.stem}.html"
+            newest = max(p.stat().st_mtime_ns for p in report_inputs(nb, params_file))
+            if not out.exists() or out.stat().st_mtime_ns < newest:
+                jobs.append((nb, params_file, out))
+    return sorted(jobs, key=lambda j: ("model" not in j[0].stem, j[0].stem, j[1].stem))
+
+
+def _render_job(job):
+    """Run in a worker process: render one report; return an error message or None."""
+    notebook, params_file, out, parameters = job
+    try:
+        render_notebook(notebook, params_file, out, parameters=parameters)
+    except (ParameterError, RenderError) as exc:
+        return str(exc)
+    return None
+
+
+def render_all(jobs: int | None = None) -> int:
+    """Render every stale report with ``jobs`` worker processes (default: one per core), then
+    each changed variant's summary.json and reports/index.html. Every variant's parameters
+    are checked before anything runs. Returns the number of failed reports (the index is
+    only rewritten when none failed)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .dataset import data_version
+
+    notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    variants = sorted(paths.PARAMS_DIR.glob("*.yaml"))
+    resolved = {v: resolve_parameters(v, notebooks) for v in variants}  # fail before running
+    todo = stale_reports()
+    _say(f"render: {len(todo)} of {len(variants) * len(notebooks)} report(s) to render"
+         + (f" on {jobs or os.cpu_count()} worker(s)" if todo else ", all up to date"))
+    failures = []
+    if todo:
+        work = [(nb, v, out, resolved[v][nb]) for nb, v, out in todo]
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for message in pool.map(_render_job, work):
+                if message:
+                    failures.append(message)
+                    _say(f"error: {message}")
+    for v in variants:
+        summary = paths.REPORTS_DIR / v.stem / "summary.json"
+        pages = [paths.REPORTS_DIR / v.stem / f"{nb.stem}.html" for nb in notebooks]
+        if all(p.exists() for p in pages) and (not summary.exists() or any(
+                p.stat().st_mtime_ns > summary.stat().st_mtime_ns for p in pages)):
+            write_summary(v, summary, notebooks)
+    if failures:
+        _say(f"render: {len(failures)} report(s) failed; the previous versions are untouched")
+        return len(failures)
+    write_index(paths.REPORTS_DIR / "index.html", data_version())
+    return 0
