@@ -52,7 +52,7 @@ def rendered_checkout(tmp_path_factory):
     """A copy of the checkout after a full `make report`: every variant, every notebook.
     Shared by the rendering, offline and browser tests (one render per test session)."""
     checkout = checkout_copy(tmp_path_factory.mktemp("checkout") / "repo")
-    result = subprocess.run(["make", "-j2", "report"], cwd=checkout, capture_output=True,
+    result = subprocess.run(["make", "report"], cwd=checkout, capture_output=True,
                             text=True, env=make_env())
     assert result.returncode == 0, result.stderr[-4000:]
     checkout.joinpath(".make-report.log").write_text(result.stdout + result.stderr)

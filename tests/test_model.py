@@ -174,3 +174,10 @@ def test_the_vectorized_model_matches_the_per_draw_loop(random_case):
         vector = model.simulate(s, few, few_shocks, gates=gates).deployed
         loop = simulate_loop(s, few, few_shocks, gates=gates)
         assert np.allclose(vector, loop, rtol=0, atol=1e-6), gates
+
+
+def test_the_reported_split_adds_up_to_one_hundred_percent(dataset):
+    result = analysis.run_analysis(dataset, analysis.load_scenario("mss-observed"), "2025-12-31",
+                                   n_draws=300)
+    split = result.loss_split().set_index("cause")
+    assert split.loc[["funding", "pledges", "logistics"], "share_pct"].sum() == pytest.approx(100.0)

@@ -188,7 +188,7 @@ def test_second_make_report_does_nothing(rendered_checkout):
 def test_touching_a_parameter_file_rerenders_that_variant_only(rendered_checkout):
     params = rendered_checkout / "params" / "renewal-2024-09-30.yaml"
     params.touch()
-    third = subprocess.run(["make", "-j2", "report"], cwd=rendered_checkout, capture_output=True,
+    third = subprocess.run(["make", "report"], cwd=rendered_checkout, capture_output=True,
                            text=True, env=make_env())
     assert third.returncode == 0, third.stderr[-2000:]
     executed = re.findall(r"^\[([^\]]+)\] \S+: executing", third.stderr, re.M)

@@ -197,8 +197,9 @@ class Analysis:
                for removed, run in self.runs.items()}
         shares = model.shapley_split(pml)
         total = pml[frozenset()]
+        # Shares of the mean loss: means add up across causes exactly, medians do not.
         rows = [{"cause": cause, **model.summarize(share),
-                 "share_pct": float(np.median(share) / max(np.median(total), 1e-9) * 100)}
+                 "share_pct": float(np.mean(share) / max(np.mean(total), 1e-9) * 100)}
                 for cause, share in shares.items()]
         rows.append({"cause": "total", **model.summarize(total), "share_pct": 100.0})
         return pd.DataFrame(rows)
@@ -495,7 +496,7 @@ def pml_table(a: Analysis) -> pd.DataFrame:
 
 
 def split_table(split: pd.DataFrame) -> pd.DataFrame:
-    return _band_columns(split.rename(columns={"cause": "Cause", "share_pct": "Share of median (%)"}))
+    return _band_columns(split.rename(columns={"cause": "Cause", "share_pct": "Share of the mean loss (%)"}))
 
 
 def density_table(a: Analysis) -> pd.DataFrame:

@@ -132,7 +132,8 @@ def model_summary(report) -> str:
     parts = [f"{c} {split.loc[c, 'share_pct']:.0f}%" for c in ("pledges", "logistics", "funding")]
     items.append(f"<li>Of the person-months the three gates cost together "
                  f"({band(split.loc['total'])}), the Shapley split gives: {', '.join(parts)} "
-                 f"(medians; the shares add up to the total in every draw).</li>")
+                 f"(shares of the mean loss; in every draw the three parts add up to the "
+                 f"total).</li>")
     cal = report.calibration
     if "holdout_coverage_80" in cal:
         items.append(f"<li>Calibrated on {int(cal['fit_mask'].sum())} observed months, the model's "
