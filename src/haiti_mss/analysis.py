@@ -95,6 +95,15 @@ def with_derived(p: dict[str, np.ndarray], setting: model.Setting) -> dict[str, 
 # The setting: what the data says, for one scenario and one as-of date
 
 
+def reported_totals(dataset: Dataset, mission: str, as_of) -> pd.Series:
+    """Mission-wide head-counts as sources reported them (resolved), by date. A successor
+    force inherits personnel whose rows still carry the old mission, so for it these totals
+    are the honest observed series, not a sum of its own contributor rows."""
+    totals = personnel.mission_totals(dataset.personnel, as_of)
+    totals = totals[totals["mission"] == mission]
+    return totals.groupby("refers_to_date")["count"].max().astype(float)
+
+
 def observed_strength(dataset: Dataset, mission: str, as_of) -> pd.Series:
     """Deployed strength at each month end, computed from the event rows (sum of contributors)."""
     monthly = personnel.monthly_deployed(dataset.personnel, as_of)
@@ -258,8 +267,11 @@ def run_analysis(dataset: Dataset, scenario: dict, as_of, n_draws: int = 4000,
         for removed in _subsets(model.GATES, k):
             gates = tuple(g for g in model.GATES if g not in removed | fixed_off)
             runs[frozenset(removed)] = model.simulate(setting, p, shocks, gates=gates)
+    observed = (reported_totals(dataset, scenario["mission"], as_of)
+                if scenario.get("initial_deployed") == "observed"
+                else observed_strength(dataset, scenario["mission"], as_of))
     return Analysis(scenario=scenario, setting=setting, parameters=table, draws=p, runs=runs,
-                    observed=observed_strength(dataset, scenario["mission"], as_of))
+                    observed=observed)
 
 
 def _subsets(items, k):

@@ -121,7 +121,7 @@ def model_summary(report) -> str:
 
     items = []
     if projection:
-        items.append("<li><strong>This is a projection</strong>, not an observation: "
+        items.append(f"<li><strong>This is a projection.</strong> "
                      f"{escape(report.scenario['description'])}</li>")
     items.append(f"<li>Against a force at its full {a.setting.ceiling:,.0f} from the start, the "
                  f"mission fell short by <strong>{band(pml.loc['instant ceiling'])}</strong> "
@@ -136,7 +136,8 @@ def model_summary(report) -> str:
                  f"total).</li>")
     cal = report.calibration
     if "holdout_coverage_80" in cal:
-        items.append(f"<li>Calibrated on {int(cal['fit_mask'].sum())} observed months, the model's "
+        on = "the MSS's " if projection else ""
+        items.append(f"<li>Calibrated on {int(cal['fit_mask'].sum())} of {on}observed months, the model's "
                      f"80% band covered {cal['holdout_coverage_80'] * 100:.0f}% of the "
                      f"{cal['holdout_months']} held-out months (mean error "
                      f"{cal['holdout_mae']:,.0f} people).</li>")
@@ -227,3 +228,10 @@ def sources_display(sources: pd.DataFrame) -> pd.DataFrame:
         "Facts": sources["facts"],
         "Id": sources["source_id"],
     })
+
+
+def observed_label(report) -> str:
+    """What the observed series in the model chart is."""
+    if report.scenario.get("initial_deployed") == "observed":
+        return "Mission totals as sources reported them"
+    return "Observed (computed from reported arrivals and counts)"

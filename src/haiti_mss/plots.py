@@ -207,7 +207,8 @@ def plot_money_by_channel(frame: pd.DataFrame, ax=None):
 
 
 def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax=None, *,
-                     ceiling: float | None = None, label="Modelled strength"):
+                     ceiling: float | None = None, label="Modelled strength",
+                     observed_label="Observed (from reported arrivals and counts)"):
     """Median and 80%/95% bands of modelled strength, with the observed series."""
     ax = _new_ax(ax)
     x = bands_["month"]
@@ -218,7 +219,7 @@ def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax
     ax.plot(x, bands_["median"], color=PALETTE["deployed"], label=f"{label} (median)")
     if observed is not None and len(observed):
         ax.plot(observed.index, observed.to_numpy(float), color="black", marker="o", ms=3,
-                linewidth=1, label="Observed (from reported arrivals and counts)")
+                linewidth=1, label=observed_label)
     if ceiling:
         ax.axhline(ceiling, color=PALETTE["planned"], linestyle="--", linewidth=1,
                    label=f"Cap used by the model ({ceiling:,.0f})")
