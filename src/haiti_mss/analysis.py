@@ -75,11 +75,6 @@ def sample_parameters(table: pd.DataFrame, n: int, seed: int) -> dict[str, np.nd
     return {name: values[:, i] for i, name in enumerate(names)}
 
 
-def central_parameters(table: pd.DataFrame, n: int = 1) -> dict[str, np.ndarray]:
-    """Every parameter at its central value, repeated ``n`` times."""
-    return {r.name: np.full(n, float(r.central)) for r in table.itertuples()}
-
-
 def with_derived(p: dict[str, np.ndarray], setting: model.Setting) -> dict[str, np.ndarray]:
     """Add the fixed cost per base implied by the annual full-strength cost estimate:
     annual = 12 x (strength x cost per person-month + bases x fixed cost per base)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .timeline import as_timestamp, known_by, resolve_conflicts
+from .timeline import cited_sources as cited_sources  # one rule, named here for notebooks
 
 FX_RULE = (
     "Amounts are converted to US dollars at the latest published rate on or before the date of "
@@ -235,12 +236,6 @@ def donor_table(by_donor: pd.DataFrame) -> pd.DataFrame:
         "Frozen (USD)": by_donor["frozen_usd"],
         "Instruments": by_donor["n_instruments"],
     }).reset_index(drop=True)
-
-
-def cited_sources(money: pd.DataFrame, as_of, mission: str) -> list[str]:
-    """Source ids of the money rows known on ``as_of`` for ``mission``."""
-    known = known_by(money, as_of)
-    return sorted(set(known.loc[known["mission"] == mission, "source_id"]))
 
 
 def trust_fund_table(monthly: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .timeline import as_timestamp, collapse_types, known_by, resolve_conflicts
+from .timeline import cited_sources as cited_sources  # one rule, named here for notebooks
 
 DEPLOYED_RULE = (
     "Deployed = the last reported head-count of a contributor on or before the date, plus the "
@@ -161,12 +162,6 @@ def reconcile_totals(personnel: pd.DataFrame, as_of) -> pd.DataFrame:
                      "source_id": total["source_id"]})
     return pd.DataFrame(rows, columns=["mission", "date", "reported_total", "sum_of_contributors",
                                        "difference", "contributors", "source_id"])
-
-
-def cited_sources(personnel: pd.DataFrame, as_of, mission: str) -> list[str]:
-    """Source ids of the rows a personnel figure for ``mission`` on ``as_of`` could draw on."""
-    known = known_by(personnel, as_of)
-    return sorted(set(known.loc[known["mission"] == mission, "source_id"]))
 
 
 def contributor_table(contributors: pd.DataFrame) -> pd.DataFrame:

@@ -357,11 +357,6 @@ shortfall cost. Every number is computed from the sourced dataset (data version
     return out
 
 
-def write_executed_json(nb_path: Path) -> dict:
-    """Read an executed notebook's papermill metadata (used by tests)."""
-    return json.loads(Path(nb_path).read_text(encoding="utf-8"))["metadata"].get("papermill", {})
-
-
 # ---------------------------------------------------------------------------------------------
 # Rendering every variant: only what is out of date, on every core
 

@@ -39,6 +39,12 @@ def known_by(facts: pd.DataFrame, as_of) -> pd.DataFrame:
     return facts[(facts["reported_date"] <= as_of) & (facts["refers_to_date"] <= as_of)]
 
 
+def cited_sources(facts: pd.DataFrame, as_of, mission: str) -> list[str]:
+    """Source ids of the rows a figure about ``mission`` on ``as_of`` could draw on."""
+    known = known_by(facts, as_of)
+    return sorted(set(known.loc[known["mission"] == mission, "source_id"]))
+
+
 def resolve_conflicts(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
                       ) -> pd.DataFrame:
     """One row per ``by`` key (a group, or a group and a status), chosen by the conflict rule,
