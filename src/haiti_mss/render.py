@@ -361,27 +361,27 @@ shortfall cost. Every number is computed from the sourced dataset (data version
 # Rendering every variant: only what is out of date, on every core
 
 
-def report_inputs(notebook: Path, params_file: Path) -> list[Path]:
-    """Everything a rendered report depends on: its notebook, its parameter file, the data and
-    scenarios, and the package (code, templates). A report older than any of them is stale."""
+def shared_inputs() -> list[Path]:
+    """What every rendered report depends on: the data, the scenarios and the package (code,
+    templates). A report is also stale when its own notebook or parameter file is newer."""
     data = paths.data_dir()
-    found = [notebook, params_file, *sorted(data.glob("*.csv")), paths.schema_path(data),
+    found = [*sorted(data.glob("*.csv")), paths.schema_path(data),
              *sorted(paths.SCENARIOS_DIR.glob("*.yaml"))]
-    found += [p for p in sorted(paths.PACKAGE_DIR.rglob("*"))
-              if p.suffix in (".py", ".j2", ".json", ".css")]
-    return found
+    return found + [p for p in sorted(paths.PACKAGE_DIR.rglob("*"))
+                    if p.suffix in (".py", ".j2", ".json", ".css")]
 
 
 def stale_reports(reports_dir: Path | None = None) -> list[tuple[Path, Path, Path]]:
-    """(notebook, params file, output) for every report that is missing or out of date,
-    slowest notebooks first so that parallel workers finish together."""
+    """(notebook, params file, output) for every report that is missing or older than its
+    inputs, slowest notebooks first so that parallel workers finish together."""
     reports_dir = reports_dir or paths.REPORTS_DIR
     notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    shared = max(p.stat().st_mtime_ns for p in shared_inputs())  # once, not per report
     jobs = []
     for params_file in sorted(paths.PARAMS_DIR.glob("*.yaml")):
         for nb in notebooks:
             out = reports_dir / params_file.stem / f"{nb.stem}.html"
-            newest = max(p.stat().st_mtime_ns for p in report_inputs(nb, params_file))
+            newest = max(shared, nb.stat().st_mtime_ns, params_file.stat().st_mtime_ns)
             if not out.exists() or out.stat().st_mtime_ns < newest:
                 jobs.append((nb, params_file, out))
     return sorted(jobs, key=lambda j: ("model" not in j[0].stem, j[0].stem, j[1].stem))
