@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from haiti_mss import analysis, model
+from haiti_mss import analysis, model, resolve_on
 
 
 def setting(pledges=(600.0,), months=(0,), ceiling=1000.0, horizon=12, receipts=None,
@@ -144,7 +144,7 @@ def test_bands_are_ordered():
 
 def test_the_analysis_runs_on_the_data(dataset):
     scenario = analysis.load_scenario("mss-observed")
-    result = analysis.run_analysis(dataset, scenario, "2025-12-31", n_draws=300)
+    result = analysis.run_analysis(resolve_on(dataset, "2025-09-30"), scenario, n_draws=300)
     pml = result.person_months_lost().set_index("reference")
     assert pml.loc["instant ceiling", "median"] > pml.loc["all pledges kept", "median"] >= 0
     split = result.loss_split().set_index("cause")
@@ -155,7 +155,7 @@ def test_the_analysis_runs_on_the_data(dataset):
 def test_unknown_override_is_an_error(dataset):
     scenario = {"name": "x", "overrides": {"no_such_parameter": {"central": 1}}}
     with pytest.raises(Exception, match="unknown parameter"):
-        analysis.parameter_table(dataset, scenario)
+        analysis.parameter_table(dataset.known_on("2025-09-30"), scenario)
 
 
 def test_the_vectorized_model_matches_the_per_draw_loop(random_case):
@@ -177,7 +177,7 @@ def test_the_vectorized_model_matches_the_per_draw_loop(random_case):
 
 
 def test_the_reported_split_adds_up_to_one_hundred_percent(dataset):
-    result = analysis.run_analysis(dataset, analysis.load_scenario("mss-observed"), "2025-12-31",
-                                   n_draws=300)
+    result = analysis.run_analysis(resolve_on(dataset, "2025-09-30"),
+                                   analysis.load_scenario("mss-observed"), n_draws=300)
     split = result.loss_split().set_index("cause")
     assert split.loc[["funding", "pledges", "logistics"], "share_pct"].sum() == pytest.approx(100.0)

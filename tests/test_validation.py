@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from haiti_mss import validation
+from haiti_mss import paths, validation
 from haiti_mss.errors import DataValidationError
 
 
@@ -106,8 +106,8 @@ CASES = [
      "data/money.csv", 6, "amount", ">= 0"),
     ("source url not a url", set_cell("sources", 1, "url", "www.example.org/page"),
      "data/sources.csv", 1, "url", "matching"),
-    ("unknown source kind", set_cell("sources", 2, "kind", "blog"),
-     "data/sources.csv", 2, "kind", "one of"),
+    ("unknown originator kind", set_cell("sources", 2, "originator_kind", "blog"),
+     "data/sources.csv", 2, "originator_kind", "one of"),
     ("accessed before published", set_cell("sources", 3, "date_accessed", "2001-01-01"),
      "data/sources.csv", 3, "date_accessed", "on or after date_published"),
     ("too many votes", set_cell("mandates", 1, "votes_for", "15"),
@@ -173,7 +173,7 @@ def test_restatement_of_another_contributor_is_rejected(data_copy):
 def test_all_errors_are_reported_at_once(data_copy):
     set_cell("personnel", 1, "count", "-1")(data_copy)
     set_cell("money", 1, "status", "nope")(data_copy)
-    set_cell("sources", 1, "kind", "blog")(data_copy)
+    set_cell("sources", 1, "originator_kind", "blog")(data_copy)
     problems = validation.find_problems(data_copy)
     assert {p.file for p in problems} >= {"data/personnel.csv", "data/money.csv",
                                           "data/sources.csv"}
@@ -213,6 +213,14 @@ def test_cli_exits_non_zero_and_lists_every_problem(data_copy):
     assert "data/personnel.csv, row 1 (line 2), column 'count'" in result.stderr
     assert "data/money.csv, row 1 (line 2), column 'currency'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_data_readme_generated_sections_are_up_to_date():
+    from haiti_mss.dataset import readme_with_generated_sections
+
+    readme = (paths.ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert readme == readme_with_generated_sections(paths.ROOT / "data"), \
+        "run `python -m haiti_mss readme`"
 
 
 def test_data_readme_lists_every_column():

@@ -10,7 +10,7 @@ _PUBLIC = {
     "CONFLICT_RULE": "timeline", "DataProblem": "errors", "DataValidationError": "errors",
     "Dataset": "dataset", "HaitiMSSError": "errors", "ParameterError": "errors",
     "RenderError": "errors", "Snapshot": "snapshots", "load_dataset": "dataset",
-    "snapshot": "snapshots",
+    "snapshot": "snapshots", "resolve_on": "resolve", "State": "resolve",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import funding, model, paths, personnel
+from . import funding, model, paths
 from .dataset import Dataset
 from .errors import ParameterError
+from .resolve import State, resolve_on
 from .timeline import as_timestamp
 
 SCENARIO_KEYS = {"title", "description", "mission", "start", "months", "ceiling", "projection",
@@ -41,9 +42,10 @@ def load_scenario(name: str, scenarios_dir: Path | None = None) -> dict:
     return spec
 
 
-def parameter_table(dataset: Dataset, scenario: dict | None = None) -> pd.DataFrame:
-    """The parameter table with a scenario's overrides applied (and marked)."""
-    table = dataset.model_parameters.copy().set_index("name")
+def parameter_table(view: Dataset, scenario: dict | None = None) -> pd.DataFrame:
+    """The parameter table known on the view's date, with a scenario's overrides applied
+    (and marked)."""
+    table = view.model_parameters.copy().set_index("name")
     table["overridden_by"] = ""
     for name, values in ((scenario or {}).get("overrides") or {}).items():
         if name not in table.index:
@@ -90,52 +92,41 @@ def with_derived(p: dict[str, np.ndarray], setting: model.Setting) -> dict[str, 
 # The setting: what the data says, for one scenario and one as-of date
 
 
-def reported_totals(dataset: Dataset, mission: str, as_of) -> pd.Series:
-    """Mission-wide head-counts as sources reported them (resolved), by date. A successor
-    force inherits personnel whose rows still carry the old mission, so for it these totals
-    are the honest observed series, not a sum of its own contributor rows."""
-    totals = personnel.mission_totals(dataset.personnel, as_of)
-    totals = totals[totals["mission"] == mission]
-    return totals.groupby("refers_to_date")["count"].max().astype(float)
+def reported_totals(state: State, mission: str) -> pd.Series:
+    """Mission-wide head-counts as sources stated them, by date (the points behind the
+    reconciled series)."""
+    own = state.stated_totals[state.stated_totals["mission"] == mission]
+    return own.groupby("date")["count"].max().astype(float)
 
 
-def observed_strength(dataset: Dataset, mission: str, as_of) -> pd.Series:
-    """Deployed strength at each month end, computed from the event rows (sum of contributors)."""
-    monthly = personnel.monthly_deployed(dataset.personnel, as_of)
-    monthly = monthly[monthly["mission"] == mission]
-    return monthly.groupby("month_end")["deployed"].sum().astype(float)
+def observed_strength(state: State, mission: str) -> pd.Series:
+    """The reconciled month-end strength of ``mission``: the stated mission total where
+    sources gave one (rolled forward by the contributors' flows), else the sum of
+    contributors, from the first month of the mission (true zeros before any arrival)."""
+    own = state.totals[state.totals["mission"] == mission]
+    return own.set_index("month_end")["total"].astype(float)
 
 
-def _initial_deployed(dataset: Dataset, scenario: dict, start: pd.Timestamp, as_of) -> float:
-    """Personnel already on the ground when a successor force starts: a number, or
-    ``observed`` = the strength computed from the data for the month before ``start``."""
-    value = scenario.get("initial_deployed", 0) or 0
-    if value == "observed":
-        events = personnel.resolved_events(dataset.personnel, as_of)
-        on = personnel.deployed_on(events, start - pd.Timedelta(days=1))
-        return float(on["deployed"].sum())
-    return float(value)
-
-
-def build_setting(dataset: Dataset, scenario: dict, as_of) -> model.Setting:
-    """Pledges, receipts, ceiling and context for ``scenario``, from facts known on ``as_of``."""
-    as_of = as_timestamp(as_of)
+def build_setting(state: State, scenario: dict) -> model.Setting:
+    """Pledges, receipts, ceiling and starting strength for ``scenario``, from a resolved
+    state."""
     start = as_timestamp(scenario["start"])
     months = int(scenario["months"])
     mission = scenario["mission"]
-    pledges = personnel.pledged_on(dataset.personnel, as_of)
-    pledges = pledges[pledges["mission"] == mission]
+    pledges = state.contributors[(state.contributors["mission"] == mission)
+                                 & state.contributors["pledged"].notna()]
     # A pledge made before the authorization counts from month 0.
-    month_of = ((pledges["first_pledge_date"].dt.year - start.year) * 12
-                + pledges["first_pledge_date"].dt.month - start.month).clip(lower=0)
+    first = pledges["first_pledge_date"]
+    month_of = ((first.dt.year - start.year) * 12 + first.dt.month - start.month).clip(lower=0)
     ceiling = scenario["ceiling"]
     if ceiling == "planned":
-        planned = personnel.mission_totals(dataset.personnel, as_of, event="planned")
-        planned = planned[planned["mission"] == mission].sort_values("refers_to_date")
+        planned = state.planned[state.planned["mission"] == mission]
         if planned.empty:
-            raise ParameterError(f"scenario {scenario['name']}: no planned strength known by {as_of.date()}")
-        ceiling = float(planned.iloc[-1]["count"])
-    tf = funding.monthly_trust_fund(dataset.money, dataset.fx_rates, as_of)
+            raise ParameterError(f"scenario {scenario['name']}: no planned strength known by "
+                                 f"{state.as_of.date()}")
+        row = planned.iloc[0]
+        ceiling = float(row["uniformed"] if pd.notna(row["uniformed"]) else row["count"])
+    tf = funding.monthly_trust_fund(state, mission)
     receipts = np.zeros(months)
     if len(tf):
         received = tf.set_index("month_end")["received_usd"].astype(float)
@@ -144,11 +135,17 @@ def build_setting(dataset: Dataset, scenario: dict, as_of) -> model.Setting:
             idx = (when.year - start.year) * 12 + when.month - start.month
             if 0 <= idx < months:
                 receipts[idx] += value
+    initial = 0.0
+    if scenario.get("initial_deployed") == "observed":
+        carried = state.extra["carried"].get(mission)
+        initial = float(carried[1]) if carried else 0.0
+    elif scenario.get("initial_deployed"):
+        initial = float(scenario["initial_deployed"])
     return model.Setting(
         start=start, months=months, ceiling=float(ceiling),
         pledges=pledges["pledged"].to_numpy(float), pledge_month=month_of.to_numpy(int),
         receipts=receipts, contributors=tuple(pledges["contributor_iso3"]),
-        initial_deployed=_initial_deployed(dataset, scenario, start, as_of),
+        initial_deployed=initial,
     )
 
 
@@ -246,12 +243,12 @@ class Analysis:
         return pd.DataFrame(rows)
 
 
-def run_analysis(dataset: Dataset, scenario: dict, as_of, n_draws: int = 4000,
+def run_analysis(state: State, scenario: dict, n_draws: int = 4000,
                  seed: int = 20231002, draws: dict | None = None,
                  setting: model.Setting | None = None) -> Analysis:
     """Every counterfactual for ``scenario`` with ``n_draws`` draws (common random numbers)."""
-    setting = setting or build_setting(dataset, scenario, as_of)
-    table = parameter_table(dataset, scenario)
+    setting = setting or build_setting(state, scenario)
+    table = parameter_table(state.view, scenario)
     p = draws if draws is not None else sample_parameters(table, n_draws, seed)
     p = with_derived(p, setting)
     n = len(next(iter(p.values())))
@@ -262,9 +259,7 @@ def run_analysis(dataset: Dataset, scenario: dict, as_of, n_draws: int = 4000,
         for removed in _subsets(model.GATES, k):
             gates = tuple(g for g in model.GATES if g not in removed | fixed_off)
             runs[frozenset(removed)] = model.simulate(setting, p, shocks, gates=gates)
-    observed = (reported_totals(dataset, scenario["mission"], as_of)
-                if scenario.get("initial_deployed") == "observed"
-                else observed_strength(dataset, scenario["mission"], as_of))
+    observed = observed_strength(state, scenario["mission"])
     return Analysis(scenario=scenario, setting=setting, parameters=table, draws=p, runs=runs,
                     observed=observed)
 
@@ -289,18 +284,18 @@ def observed_on_grid(observed: pd.Series, setting: model.Setting) -> np.ndarray:
     return grid
 
 
-def calibrate(dataset: Dataset, scenario: dict, as_of, calibrate_until, n_prior: int = 20000,
+def calibrate(state: State, scenario: dict, calibrate_until, n_prior: int = 20000,
               keep: float = 0.02, seed: int = 7, setting: model.Setting | None = None) -> dict:
     """Approximate Bayesian computation by rejection: draw parameters from their ranges, keep
     the ``keep`` share of draws whose strength path is closest (mean absolute error) to the
     observed months up to ``calibrate_until``; score the kept draws on the later months."""
-    setting = setting or build_setting(dataset, scenario, as_of)
-    table = parameter_table(dataset, scenario)
+    setting = setting or build_setting(state, scenario)
+    table = parameter_table(state.view, scenario)
     prior = with_derived(sample_parameters(table, n_prior, seed), setting)
     shocks = model.draw_shocks(n_prior, len(setting.pledges), seed)
     gates = tuple(g for g in model.GATES if g not in set(scenario.get("gates_off") or []))
     run = model.simulate(setting, prior, shocks, gates=gates)
-    obs = observed_on_grid(observed_strength(dataset, scenario["mission"], as_of), setting)
+    obs = observed_on_grid(observed_strength(state, scenario["mission"]), setting)
     cut = as_timestamp(calibrate_until)
     month_idx = setting.month_index + pd.offsets.MonthEnd(0)
     fit_mask = ~np.isnan(obs) & (month_idx <= cut)
@@ -340,13 +335,14 @@ def posterior_summary(calibration: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def backtest(dataset: Dataset, scenario: dict, as_of, truth_as_of, n_prior: int = 20000,
+def backtest(dataset: Dataset, scenario: dict, as_of, truth: State, n_prior: int = 20000,
              seed: int = 11) -> dict:
     """What the model would have said on ``as_of`` (calibrated only on facts known then),
     scored against the strength the data known on ``truth_as_of`` shows for later months."""
     as_of = as_timestamp(as_of)
-    then = calibrate(dataset, scenario, as_of, as_of, n_prior=n_prior, seed=seed)
-    latest = observed_on_grid(observed_strength(dataset, scenario["mission"], truth_as_of),
+    then_state = resolve_on(dataset, as_of)
+    then = calibrate(then_state, scenario, as_of, n_prior=n_prior, seed=seed)
+    latest = observed_on_grid(observed_strength(truth, scenario["mission"]),
                               then["setting"])
     months = then["setting"].month_index + pd.offsets.MonthEnd(0)
     future = ~np.isnan(latest) & (months > as_of)
@@ -366,7 +362,7 @@ def backtest(dataset: Dataset, scenario: dict, as_of, truth_as_of, n_prior: int 
 # Sensitivity
 
 
-def _loss_for(dataset, scenario, setting, table, values: np.ndarray, seed: int) -> np.ndarray:
+def _loss_for(scenario, setting, table, values: np.ndarray, seed: int) -> np.ndarray:
     """Person-months lost for each row of parameter values, with the random shocks held at
     their median (zero) for every row, so that the output depends on the parameters alone
     (otherwise shock noise shows up as spurious sensitivity)."""
@@ -379,7 +375,7 @@ def _loss_for(dataset, scenario, setting, table, values: np.ndarray, seed: int) 
     return model.person_months_lost(run.deployed, np.full(run.deployed.shape, setting.ceiling))
 
 
-def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, seed: int = 3,
+def sensitivity(state: State, scenario: dict, sobol_n: int = 512, seed: int = 3,
                 center: dict[str, float] | None = None,
                 setting: model.Setting | None = None) -> dict[str, pd.DataFrame]:
     """Global sensitivity of person-months lost (against the instant ceiling) to every
@@ -391,8 +387,8 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-    setting = setting or build_setting(dataset, scenario, as_of)
-    table = parameter_table(dataset, scenario)
+    setting = setting or build_setting(state, scenario)
+    table = parameter_table(state.view, scenario)
     varying = table[table["high"] > table["low"]]
     fixed = table[table["high"] <= table["low"]]
     problem = {"num_vars": len(varying), "names": list(varying["name"]),
@@ -405,7 +401,7 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
                 full[:, i] = x[:, problem["names"].index(name)]
             else:
                 full[:, i] = float(fixed.set_index("name").loc[name, "central"])
-        return _loss_for(dataset, scenario, setting, table, full, seed)
+        return _loss_for(scenario, setting, table, full, seed)
 
     x_m = morris_sample.sample(problem, N=200, num_levels=4, seed=seed)
     m = morris_analyze.analyze(problem, x_m, evaluate(x_m), num_levels=4, seed=seed)
@@ -418,14 +414,14 @@ def sensitivity(dataset: Dataset, scenario: dict, as_of, sobol_n: int = 512, see
     centre = np.array([[float((center or {}).get(name, central))
                         for name, central in zip(table["name"], table["central"], strict=True)]])
     rows = []
-    base = float(_loss_for(dataset, scenario, setting, table, centre, seed)[0])
+    base = float(_loss_for(scenario, setting, table, centre, seed)[0])
     for name in problem["names"]:
         i = list(table["name"]).index(name)
         lo, hi = centre.copy(), centre.copy()
         lo[0, i] = table.loc[i, "low"]
         hi[0, i] = table.loc[i, "high"]
-        at_low = float(_loss_for(dataset, scenario, setting, table, lo, seed)[0])
-        at_high = float(_loss_for(dataset, scenario, setting, table, hi, seed)[0])
+        at_low = float(_loss_for(scenario, setting, table, lo, seed)[0])
+        at_high = float(_loss_for(scenario, setting, table, hi, seed)[0])
         rows.append({"parameter": name, "at_low": at_low, "at_high": at_high,
                      "central_result": base})
     tornado = pd.DataFrame(rows)
@@ -453,37 +449,37 @@ class ModelReport:
 BACKTEST_DATE = "2024-09-30"  # the renewal vote: what the model would have said that day
 
 
-def model_report(dataset: Dataset, scenario_name: str, as_of, n_prior: int = 20000,
+def model_report(dataset: Dataset, state: State, scenario_name: str, n_prior: int = 20000,
                  seed: int = 20231002, sobol_n: int = 256) -> ModelReport:
-    """Run the whole model for a report. An observed scenario is calibrated on the strength
-    known on ``as_of`` (up to its ``calibrate_until``) and scored on later months; a projection
-    borrows the posterior of the scenario it names in ``calibrated_on`` (default: the MSS),
-    with its own overrides redrawn from their ranges."""
-    as_of = as_timestamp(as_of)
+    """Run the whole model for a report on a resolved ``state``. An observed scenario is
+    calibrated on the reconciled strength (up to its ``calibrate_until``) and scored on later
+    months; a projection borrows the posterior of the scenario it names in ``calibrated_on``
+    (default: the MSS), with its own overrides redrawn from their ranges. ``dataset`` is only
+    used to resolve the backtest date's own state."""
+    as_of = state.as_of
     scenario = load_scenario(scenario_name)
-    setting = build_setting(dataset, scenario, as_of)
+    setting = build_setting(state, scenario)
     if scenario.get("projection"):
         base = load_scenario(scenario.get("calibrated_on", "mss-observed"))
         until = min(as_timestamp(base["calibrate_until"]), as_of)
-        cal = calibrate(dataset, base, as_of, until, n_prior=n_prior, seed=seed)
+        cal = calibrate(state, base, until, n_prior=n_prior, seed=seed)
         draws = dict(cal["posterior"])
-        table = parameter_table(dataset, scenario)
+        table = parameter_table(state.view, scenario)
         fresh = sample_parameters(table, len(next(iter(draws.values()))), seed + 1)
         for name in scenario.get("overrides") or {}:
             draws[name] = fresh[name]
-        result = run_analysis(dataset, scenario, as_of, draws=draws, seed=seed, setting=setting)
+        result = run_analysis(state, scenario, draws=draws, seed=seed, setting=setting)
         back = None
     else:
         until = min(as_timestamp(scenario["calibrate_until"]), as_of)
-        cal = calibrate(dataset, scenario, as_of, until, n_prior=n_prior, seed=seed,
-                        setting=setting)
-        result = run_analysis(dataset, scenario, as_of, draws=cal["posterior"], seed=seed,
+        cal = calibrate(state, scenario, until, n_prior=n_prior, seed=seed, setting=setting)
+        result = run_analysis(state, scenario, draws=cal["posterior"], seed=seed,
                               setting=setting)
         back_date = as_timestamp(BACKTEST_DATE)
-        back = (backtest(dataset, scenario, back_date, as_of, n_prior=n_prior, seed=seed)
+        back = (backtest(dataset, scenario, back_date, state, n_prior=n_prior, seed=seed)
                 if as_of >= back_date + pd.DateOffset(months=3) else None)
     medians = {k: float(np.median(v)) for k, v in result.draws.items()}
-    sens = sensitivity(dataset, scenario, as_of, sobol_n=sobol_n, seed=seed, center=medians,
+    sens = sensitivity(state, scenario, sobol_n=sobol_n, seed=seed, center=medians,
                        setting=setting)
     return ModelReport(scenario=scenario, as_of=as_of, calibration=cal, analysis=result,
                        backtest=back, sensitivity=sens)

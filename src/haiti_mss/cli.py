@@ -25,18 +25,24 @@ def _validate(args) -> int:
 def _snapshot(args) -> int:
     from .snapshots import snapshot
 
-    snap = snapshot(args.as_of)
-    head = snap.headline()
+    head = snapshot(args.as_of).headline()
     if args.format == "json":
         print(json.dumps(head, indent=2, ensure_ascii=False))
         return 0
-    print(f"As of {head['as_of']} (data {head['data_version']}), current mission "
-          f"{head['current_mission']}")
+    print(f"As of {head['as_of']} (data to {head['data_date']}, version {head['data_version']}); "
+          f"mission in force: {head['current_mission'] or 'none yet'}")
     for mission, m in head["missions"].items():
-        print(f"\n{mission}: deployed {m['total_deployed']:,}, pledged {m['total_pledged']:,}")
+        line = (f"\n{mission} ({m['status']}): on the ground {m['total_deployed']:,} "
+                f"({m['total_basis']}; contributors add up to {m['sum_of_contributors']:,}), "
+                f"pledged {m['total_pledged']:,}")
+        if m.get("handed_over"):
+            line += f"; handed over {m['handed_over']['total']:,} to {m['handed_over']['to']} " \
+                    f"on {m['handed_over']['date']}"
+        print(line)
         for c in m["contributors"]:
-            print(f"  {c['iso3']}  deployed {c['deployed'] or 0:>6,}  pledged {c['pledged'] or 0:>6,}"
-                  f"  {c['name']}")
+            on = c["deployed_at_end"] if m["status"] == "ended" else c["deployed"]
+            print(f"  {c['iso3']}  {'at the end' if m['status'] == 'ended' else 'deployed'} "
+                  f"{on or 0:>6,}  pledged {c['pledged'] or 0:>6,}  {c['name']}")
     return 0
 
 
@@ -64,6 +70,24 @@ def _dictionary(args) -> int:
     from .dataset import dictionary_markdown
 
     print(dictionary_markdown())
+    return 0
+
+
+def _readme(args) -> int:
+    """Rebuild the generated sections of data/README.md (data dictionary, known gaps)."""
+    from . import paths
+    from .dataset import readme_with_generated_sections
+
+    path = paths.data_dir() / "README.md"
+    text = readme_with_generated_sections()
+    if args.check:
+        if path.read_text(encoding="utf-8") != text:
+            print("data/README.md is out of date: run `python -m haiti_mss readme`",
+                  file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print("data/README.md: dictionary and known gaps rebuilt", file=sys.stderr)
     return 0
 
 
@@ -100,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", help="validate another copy of the data")
     p.set_defaults(func=_validate)
     p = sub.add_parser("snapshot", help="headline figures as reported by a date")
-    p.add_argument("--as-of", required=True, help="YYYY-MM-DD")
+    p.add_argument("--as-of", required=True,
+                   help="YYYY-MM-DD, or latest (the date of the newest fact in the data)")
     p.add_argument("--format", choices=["json", "text"], default="text")
     p.set_defaults(func=_snapshot)
     p = sub.add_parser("render", help="execute one notebook for one variant, write its HTML")
@@ -118,13 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_summary)
     p = sub.add_parser("dictionary", help="print the data dictionary (Markdown) from the schema")
     p.set_defaults(func=_dictionary)
+    p = sub.add_parser("readme", help="rebuild the data dictionary and known gaps in "
+                       "data/README.md from the schema and gaps.csv")
+    p.add_argument("--check", action="store_true", help="only report whether it is up to date")
+    p.set_defaults(func=_readme)
     p = sub.add_parser("kernel", help="register the haiti-mss Jupyter kernel in this environment")
     p.set_defaults(func=_kernel)
     p = sub.add_parser("index", help="write reports/index.html")
     p.add_argument("out")
     p.set_defaults(func=_index)
     args = parser.parse_args(argv)
-    if args.command == "snapshot":
+    if args.command == "snapshot" and args.as_of != "latest":
         import datetime as dt
 
         try:

@@ -3,7 +3,6 @@ report's text is typed by hand."""
 
 from __future__ import annotations
 
-import datetime as dt
 from html import escape
 
 import pandas as pd
@@ -13,61 +12,131 @@ from .snapshots import Snapshot
 from .timeline import CONFLICT_RULE
 
 
-def resolve_as_of(as_of: str) -> str:
-    """The report parameter ``as_of``: an ISO date, or ``latest`` for everything in the data."""
-    if as_of == "latest":
-        return dt.date.today().isoformat()
-    return dt.date.fromisoformat(as_of).isoformat()
+def _date(value) -> str:
+    """A date as people read it: 30 September 2024."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "an unknown date"
+    d = pd.Timestamp(value)
+    return f"{d.day} {d.strftime('%B %Y')}"
 
 
 def _n(value) -> str:
     return "not reported" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
-def report_header(snap: Snapshot, *, label: str) -> str:
-    """The 'data as of' line every report opens with (as HTML)."""
-    return (f'<p class="mss-meta">Data as of <strong>{snap.as_of.date().isoformat()}</strong> '
-            f'({escape(label)}): only facts published on or before this date are used. '
-            f'Data version <code>{snap.data_version}</code>.</p>')
+def report_header(state, *, label: str) -> str:
+    """The 'data to' line every report opens with (as HTML)."""
+    data_date = state.view.data_date
+    when = state.as_of
+    latest = when == data_date
+    what = (f"Data to <strong>{_date(when)}</strong>, the date of the newest fact in the "
+            f"dataset" if latest else f"Data as known on <strong>{_date(when)}</strong>")
+    return (f'<p class="mss-meta">{what} ({escape(label)}): only facts published by then '
+            f'are used. Data version <code>{state.data_version}</code>.</p>')
+
+
+_QUAL = {"about": "about ", "at_least": "at least ", "at_most": "at most "}
 
 
 def contributions_summary(snap: Snapshot, mission: str | None = None) -> str:
     """Executive summary of who pledged and who deployed (HTML), every figure computed."""
     head = snap.headline()
-    mission = mission or head["current_mission"]
+    mission = mission or head["current_mission"] or "MSS"
     m = head["missions"].get(mission)
     if m is None:
         return f'<p class="mss-gap">Nothing had been reported about the {mission} by this date.</p>'
-    deployed = [c for c in m["contributors"] if c["deployed"]]
-    never = [c for c in m["contributors"] if c["pledged"] and not c["deployed"]]
-    plan = m["planned_strength"]
-    on_ground = ", ".join(f"{escape(c['name'])} {_n(c['deployed'])}" for c in deployed)
-    parts = [f"<li><strong>{_n(m['total_deployed'])}</strong> {mission} personnel were on the "
-             f"ground ({on_ground or 'none'}).</li>"]
-    if plan:
-        share = m["total_deployed"] / plan["count"] * 100 if plan["count"] else float("nan")
-        parts.append(f"<li>That is <strong>{share:.0f}%</strong> of the planned strength of "
-                     f"{_n(plan['count'])} (latest stated {plan['date']}).</li>")
-    parts.append(f"<li><strong>{_n(m['total_pledged'])}</strong> personnel had been pledged by "
-                 f"{sum(1 for c in m['contributors'] if c['pledged'])} countries; {len(never)} of "
-                 f"them had sent no one yet"
-                 f"{': ' + ', '.join(escape(c['name']) for c in never) if never else ''}.</li>")
+    parts = []
+    if m["status"] == "ended":
+        h = m["handed_over"]
+        parts.append(f"<li>The {mission} ended on <strong>{_date(m['end'])}</strong>, when the "
+                     f"{escape(str(h['to']))} took over. Nobody is on the ground for it since. At "
+                     f"the handover about <strong>{_n(h['total'])}</strong> personnel were in "
+                     f"Haiti (the last total sources stated; the contributors' own figures "
+                     f"add up to {_n(h['sum_of_contributors'])}).</li>")
+        at_end = [c for c in m["contributors"] if c["deployed_at_end"]]
+        if at_end:
+            parts.append("<li>On the ground at the end: " + ", ".join(
+                f"{escape(c['name'])} {_n(c['deployed_at_end'])}" for c in at_end) + ".</li>")
+    elif m["status"] in ("authorized", "not started"):
+        parts.append(f"<li>The {mission} had been authorized but had not yet started "
+                     f"(it starts on {_date(m['start'])}).</li>")
+    else:
+        deployed = [c for c in m["contributors"] if c["deployed"]]
+        on_ground = ", ".join(f"{escape(c['name'])} {_n(c['deployed'])}" for c in deployed)
+        total = (f"<strong>{_n(m['total_deployed'])}</strong> {mission} personnel were on the "
+                 f"ground")
+        if m["total_date"]:
+            total += f" (the latest total a source stated, for {_date(m['total_date'])}"
+            if "since" in m["total_basis"]:
+                total += ", updated for arrivals and departures reported after it"
+            total += ")"
+        if m["stale"]:
+            total += f"; last reported on {_date(m['last_reported'])}"
+        parts.append(f"<li>{total}. By contributor: {on_ground or 'none'} "
+                     f"(adding up to {_n(m['sum_of_contributors'])}).</li>")
+        plan = m["planned_strength"]
+        if plan and plan["count"]:
+            share = m["total_deployed"] / plan["count"] * 100
+            what = ("the ceiling set by " + escape(str(plan["source"]))
+                    if plan["quantity"] == "ceiling" else "the planned strength")
+            parts.append(f"<li>That is <strong>{share:.0f}%</strong> of {what} of "
+                         f"{_n(plan['count'])}.</li>")
+    pledgers = [c for c in m["contributors"] if c["pledged"]]
+    never = [c for c in pledgers if not (c["deployed"] or c["deployed_at_end"])]
+    if pledgers:
+        parts.append(f"<li><strong>{_n(m['total_pledged'])}</strong> personnel had been pledged "
+                     f"by {len(pledgers)} countries; {len(never)} of them had sent no one"
+                     f"{': ' + ', '.join(escape(c['name']) for c in never) if never else ''}."
+                     f"</li>")
+    stated = m["latest_stated_pledged_total"]
+    if stated:
+        parts.append(f"<li>The latest pledge total a source stated for the whole mission was "
+                     f"{_QUAL.get(stated['qualifier'] or '', '')}{_n(stated['count'])} "
+                     f"({_date(stated['date'])}).</li>")
     for c in m["contributors"]:
-        if c["announced"]:
+        if c["announced"] and m["status"] == "active":
             parts.append(f"<li>{escape(c['name'])} had announced {_n(c['announced']['count'])} "
-                         f"more on {c['announced']['date']} (under its existing pledge; not "
-                         f"counted as a new pledge).</li>")
+                         f"more on {_date(c['announced']['date'])} (under its existing pledge; "
+                         f"not counted as a new pledge).</li>")
     mandate = head["mandate"]
-    if mandate:
+    if mandate and mandate["mission"] == mission:
         ceiling = (f"a ceiling of {_n(mandate['ceiling_personnel'])}"
                    if mandate["ceiling_personnel"] else "no numeric ceiling")
         parts.append(f"<li>The authorization in force was resolution {mandate['resolution']} "
-                     f"(adopted {mandate['adopted']}), with {ceiling}.</li>")
-    if m["latest_reported_total"]:
-        t = m["latest_reported_total"]
-        parts.append(f"<li>The latest mission-wide count a source reported was {_n(t['count'])} "
-                     f"on {t['date']}.</li>")
+                     f"(adopted {_date(mandate['adopted'])}), with {ceiling}.</li>")
     return f'<div class="mss-summary"><strong>In short</strong><ul>{"".join(parts)}</ul></div>'
+
+
+def pledged_title(shown: dict, mission: str) -> str:
+    """A title that states the finding of the pledged-vs-deployed chart."""
+    m = shown["mission"] or {}
+    pledged = m.get("total_pledged") or 0
+    if shown["ended"]:
+        on = sum(c["deployed_at_end"] or 0 for c in m.get("contributors", []))
+        return (f"{mission}: {on:,} on the ground when it ended, against {pledged:,} pledged")
+    on = m.get("sum_of_contributors") or 0
+    return f"{mission}: {on:,} on the ground against {pledged:,} pledged"
+
+
+def pledged_caption(shown: dict, plan) -> str:
+    """Caption of the pledged-vs-deployed chart."""
+    text = (" Grey bars: personnel pledged (distinct pledges; restatements counted once). Blue "
+            "bars: personnel on the ground" + (" when the mission ended." if shown["ended"]
+                                               else " on the report's date."))
+    if plan:
+        text += (f" The mission as a whole was planned at {plan['count']:,}"
+                 + (" (the resolution's ceiling)." if plan["quantity"] == "ceiling" else "."))
+    return text
+
+
+def strength_title(shown: dict, mission: str) -> str:
+    """A title that states the finding of the strength chart."""
+    tot = shown["totals"]
+    if tot.empty:
+        return f"{mission}: personnel on the ground"
+    peak = tot.loc[tot["total"].idxmax()]
+    return (f"{mission}: at most {int(peak['total']):,} on the ground "
+            f"(reached {_date(peak['month_end'])})")
 
 
 def method_note() -> str:
@@ -86,21 +155,34 @@ def funding_summary(overview: dict) -> str:
     """Executive summary of the money (HTML), every figure computed."""
     need = overview["annual_requirement_usd"]
     cover = overview["coverage_of_one_year_pct"]
-    items = [
-        f"<li>Donors had put <strong>{_usd(overview['trust_fund_received_usd'])}</strong> into "
-        f"the UN trust fund (sum of donor instruments) out of "
-        f"{_usd(overview['trust_fund_promised_usd'])} promised; the latest total a source stated "
-        f"was {_usd(overview['trust_fund_stated_received_usd'])} received and "
-        f"{_usd(overview['trust_fund_stated_pledged_usd'])} pledged.</li>",
-        f"<li>Outside the fund (bilateral, in kind, support to the Haitian police), donors had "
-        f"promised {_usd(overview['outside_fund_promised_usd'])}; that money is counted apart "
-        f"because it pays for different things.</li>",
-    ]
+    stated = overview["trust_fund_stated_received"]
+    items = []
+    if stated:
+        items.append(
+            f"<li>The UN trust fund had received <strong>"
+            f"{_QUAL.get(stated['qualifier'] or '', '')}{_usd(stated['amount_usd'])}</strong> "
+            f"(the latest total a source stated, for {_date(stated['date'])}); the donor "
+            f"deposits in the data add up to {_usd(overview['trust_fund_sum_received_usd'])}.</li>")
+    else:
+        items.append(f"<li>No source had stated the trust fund's total; the donor deposits in "
+                     f"the data add up to {_usd(overview['trust_fund_sum_received_usd'])}.</li>")
+    pledged = overview["trust_fund_stated_pledged"]
+    if pledged:
+        items.append(f"<li>Pledges to the fund stood at {_usd(pledged['amount_usd'])} "
+                     f"({_date(pledged['date'])}).</li>")
+    paid = overview["trust_fund_paid_out"]
+    if paid:
+        items.append(f"<li>By {_date(paid['date'])} the fund had paid out "
+                     f"{_usd(paid['amount_usd'])} to {escape(str(paid['recipient']))}'s police "
+                     f"(reimbursements: money leaving the fund, not its total).</li>")
+    items.append(f"<li>Outside the fund (bilateral, in kind, support to the Haitian police), "
+                 f"donors had promised {_usd(overview['outside_fund_promised_usd'])}; that money "
+                 f"is counted apart because it pays for different things.</li>")
     if need["n_estimates"]:
         items.append(
             f"<li>Published estimates of the mission's cost ran from {_usd(need['low'])} to "
             f"{_usd(need['high'])} a year (median {_usd(need['central'])}, "
-            f"{need['n_estimates']} estimates). What the fund had received covered "
+            f"{need['n_estimates']} distinct estimates). What the fund had received covered "
             f"<strong>{cover['central']:.0f}%</strong> of one year at the median estimate "
             f"({cover['high']:.0f}% at the highest, {cover['low']:.0f}% at the lowest).</li>")
     else:
@@ -144,26 +226,26 @@ def model_summary(report) -> str:
     return f'<div class="mss-summary"><strong>In short</strong><ul>{"".join(items)}</ul></div>'
 
 
-def gaps_list(ds, as_of) -> str:
-    """Known gaps (HTML): what the data could not establish, computed where possible, plus
-    the curated list in data/README.md."""
-    from . import paths
+def gaps_list(state) -> str:
+    """Known gaps (HTML): the gaps table as known on the state's date, printed whole, plus
+    what the state itself shows (pledges with no arrival)."""
     from .personnel import pledge_delivery
 
-    delivery = pledge_delivery(ds.personnel, as_of)
-    never = delivery[delivery["delivery"] == "not delivered"]["contributor_iso3"].tolist()
-    undated = int(ds.sources["date_published"].isna().sum())
-    items = [
-        f"<li>{undated} of {len(ds.sources)} sources show no publication date; their facts only "
-        f"count from the day we read them, so they never appear in earlier snapshots.</li>",
-        f"<li>Pledges with no reported arrival: {', '.join(never) or 'none'}.</li>",
-    ]
-    readme = (paths.data_dir() / "README.md").read_text(encoding="utf-8")
-    if "## Known gaps" in readme:
-        section = readme.split("## Known gaps", 1)[1].split("\n## ", 1)[0]
-        items += [f"<li>{escape(line[2:].strip())}</li>" for line in section.splitlines()
-                  if line.startswith("- ")]
-    return f"<ul>{''.join(items)}</ul>"
+    items = []
+    for mission in state.missions["mission"]:
+        delivery = pledge_delivery(state, mission)
+        never = delivery[delivery["delivery"] == "not delivered"]["contributor_iso3"]
+        if len(never):
+            from .entities import entity_name
+
+            items.append(f"<li>{mission} pledges with no reported arrival: "
+                         f"{', '.join(entity_name(c) for c in never)}.</li>")
+    gaps = state.view.gaps
+    if gaps is not None:
+        for g in gaps.sort_values(["applies_from", "gap_id"]).itertuples():
+            items.append(f"<li>{escape(g.text)} <span class=\"mss-meta\">(noted "
+                         f"{_date(g.noted_date)})</span></li>")
+    return f"<ul>{''.join(items)}</ul>" if items else '<p>No known gaps.</p>'
 
 
 def model_caption(report) -> str:
@@ -206,15 +288,14 @@ def assumptions(scenario: dict) -> str:
 
 
 def coverage_note(counts: dict) -> str:
-    """What the dataset holds (HTML)."""
-    return (f'<div class="mss-summary"><strong>The dataset</strong><ul>'
-            f"<li>{counts['fact_rows']:,} fact rows from {counts['sources_cited']:,} cited sources "
-            f"({counts['sources']:,} listed), describing {counts['first_date']} to "
-            f"{counts['last_date']}.</li>"
+    """What the data known on the report's date holds (HTML)."""
+    return (f'<div class="mss-summary"><strong>The data behind this report</strong><ul>'
+            f"<li>{counts['fact_rows']:,} fact rows from {counts['sources_cited']:,} sources, "
+            f"describing {_date(counts['first_date'])} to {_date(counts['last_date'])}.</li>"
             f"<li>Contributors: {', '.join(counts['contributors'])}. Donors: "
             f"{', '.join(counts['donors'])}.</li>"
             f"<li>{counts['disputed_rows']} reports are disputed (kept, shown, never used); "
-            f"{counts['undated_sources']} sources are undated.</li></ul></div>")
+            f"{counts['undated_sources']} of the sources are undated.</li></ul></div>")
 
 
 def sources_display(sources: pd.DataFrame) -> pd.DataFrame:
@@ -224,7 +305,7 @@ def sources_display(sources: pd.DataFrame) -> pd.DataFrame:
         "Published": sources["date_published"].dt.date.astype("string").fillna("undated"),
         "Publisher": sources["publisher"],
         "Source": links,
-        "Kind": sources["kind"].str.replace("_", " "),
+        "Who wrote it": sources["originator"],
         "Facts": sources["facts"],
         "Id": sources["source_id"],
     })

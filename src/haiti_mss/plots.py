@@ -34,33 +34,34 @@ def _new_ax(ax, size=(8, 4.2)):
     return ax
 
 
-def plot_pledged_vs_deployed(contributors: pd.DataFrame, ax=None, *, planned: int | None = None):
-    """Horizontal bars: personnel pledged vs deployed per contributor."""
+def plot_pledged_vs_deployed(contributors: pd.DataFrame, ax=None, *, ended: bool = False):
+    """Horizontal bars: personnel pledged vs deployed per contributor (for an ended mission,
+    those on the ground when it ended). The mission's planned strength is not drawn here: it
+    is a mission-wide figure, not a per-country one."""
     ax = _new_ax(ax, size=(8, 0.5 * max(len(contributors), 3) + 1.5))
-    frame = contributors.assign(pledged=contributors["pledged"].fillna(0),
-                                deployed=contributors["deployed"].fillna(0))
+    column = "deployed_at_end" if ended else "deployed"
+    frame = contributors.assign(pledged=contributors["pledged"].astype(float).fillna(0),
+                                deployed=contributors[column].astype(float).fillna(0))
     frame = frame.sort_values(["deployed", "pledged"], ascending=True)
     y = range(len(frame))
     ax.barh([i + 0.2 for i in y], frame["pledged"], height=0.4, color=PALETTE["pledged"],
             label="Pledged")
     ax.barh([i - 0.2 for i in y], frame["deployed"], height=0.4, color=PALETTE["deployed"],
-            label="Deployed")
+            label="On the ground at the end" if ended else "On the ground")
     for i, (p, d) in enumerate(zip(frame["pledged"], frame["deployed"], strict=True)):
         ax.text(d, i - 0.2, f" {int(d):,}", va="center", fontsize=8)
-        ax.text(p, i + 0.2, f" {int(p):,}", va="center", fontsize=8, color="#4a5568")
+        if p:
+            ax.text(p, i + 0.2, f" {int(p):,}", va="center", fontsize=8, color="#4a5568")
     ax.set_yticks(list(y), frame["name"])
     ax.set_xlabel("Personnel (people)")
-    if planned:
-        ax.axvline(planned, color=PALETTE["planned"], linestyle="--", linewidth=1)
-        ax.text(planned, len(frame) - 0.5, f" planned mission strength {planned:,}",
-                color=PALETTE["planned"], fontsize=8, va="top")
     ax.legend(loc="lower right", frameon=False)
     return ax
 
 
-def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, planned: int | None = None,
-                            reported_totals: pd.DataFrame | None = None):
-    """Stacked areas of deployed strength by contributor over time, with reported totals."""
+def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, totals: pd.DataFrame | None = None,
+                            stated: pd.DataFrame | None = None, planned: int | None = None):
+    """Stacked areas of strength by contributor at each month end, the mission total (line)
+    and the totals sources stated (dots)."""
     ax = _new_ax(ax)
     wide = (monthly.astype({"deployed": float})
             .pivot_table(index="month_end", columns="name", values="deployed", aggfunc="sum")
@@ -72,15 +73,17 @@ def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, planned: int | No
     colors = sns.color_palette("deep", n_colors=max(len(order), 1))
     ax.stackplot(wide.index, wide.T.to_numpy(), labels=list(order), colors=colors, alpha=0.9,
                  step="post")
-    if reported_totals is not None and not reported_totals.empty:
-        ax.scatter(reported_totals["refers_to_date"], reported_totals["count"].astype(float),
-                   color="black",
-                   marker="o", s=18, zorder=3, label="Mission total as reported")
+    if totals is not None and not totals.empty:
+        ax.step(totals["month_end"], totals["total"].astype(float), where="post", color="black",
+                linewidth=1.2, label="Mission total")
+    if stated is not None and not stated.empty:
+        ax.scatter(stated["date"], stated["count"].astype(float), color="black", marker="o",
+                   s=16, zorder=3, label="Total as a source stated it")
     if planned:
         ax.axhline(planned, color=PALETTE["planned"], linestyle="--", linewidth=1)
         ax.text(wide.index.min() if len(wide) else 0, planned, f"planned {planned:,}",
                 color=PALETTE["planned"], fontsize=8, va="bottom")
-    ax.set_ylabel("Personnel deployed (people)")
+    ax.set_ylabel("Personnel on the ground (people)")
     ax.set_xlabel("")
     _month_axis(ax)
     ax.legend(loc="upper left", frameon=False, fontsize=8)
@@ -141,19 +144,26 @@ def source_links(source_ids, sources: pd.DataFrame) -> str:
     return "; ".join(links) if links else "no source"
 
 
-def alt_pledged_vs_deployed(contributors: pd.DataFrame) -> str:
+def alt_pledged_vs_deployed(contributors: pd.DataFrame, ended: bool = False) -> str:
     """Alt text that states the chart's numbers."""
-    parts = [f"{r.name}: pledged {0 if pd.isna(r.pledged) else int(r.pledged):,}, deployed "
-             f"{0 if pd.isna(r.deployed) else int(r.deployed):,}" for r in contributors.itertuples()]
+    column = "deployed_at_end" if ended else "deployed"
+    parts = [f"{r['name']}: pledged {0 if pd.isna(r['pledged']) else int(r['pledged']):,}, "
+             f"{'on the ground at the end' if ended else 'on the ground'} "
+             f"{0 if pd.isna(r[column]) else int(r[column]):,}"
+             for _, r in contributors.iterrows()]
     return "Bar chart of personnel pledged and deployed by contributor. " + "; ".join(parts) + "."
 
 
-def alt_deployed_over_time(monthly: pd.DataFrame) -> str:
-    """Alt text: the range of dates and the latest stack."""
+def alt_deployed_over_time(monthly: pd.DataFrame, totals: pd.DataFrame | None = None) -> str:
+    """Alt text: the range of dates, the last stack and the mission total."""
     last = monthly[monthly["month_end"] == monthly["month_end"].max()]
     parts = ", ".join(f"{r.name} {int(r.deployed):,}" for r in last.itertuples() if r.deployed)
-    return (f"Stacked area chart of deployed personnel from {monthly['month_end'].min().date()} "
-            f"to {monthly['month_end'].max().date()}; at the end: {parts or 'none'}.")
+    total = ""
+    if totals is not None and not totals.empty:
+        total = f"; mission total {int(totals.iloc[-1]['total']):,}"
+    return (f"Stacked area chart of personnel on the ground from "
+            f"{monthly['month_end'].min().date()} to {monthly['month_end'].max().date()}; at "
+            f"the end: {parts or 'none'}{total}.")
 
 
 def _money_axis(ax, axis="y"):
@@ -170,17 +180,21 @@ def _month_axis(ax):
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
 
 
-def plot_trust_fund(monthly: pd.DataFrame, ax=None):
-    """Trust fund over time: instruments promised and received, and totals sources stated."""
+def plot_trust_fund(monthly: pd.DataFrame, stated: pd.DataFrame | None = None, ax=None):
+    """Trust fund over time: instruments promised and received, and totals sources stated,
+    each once on the date it describes."""
     ax = _new_ax(ax)
     ax.step(monthly["month_end"], monthly["promised_usd"], where="post",
             color=PALETTE["pledged"], label="Promised (sum of donor instruments)")
     ax.step(monthly["month_end"], monthly["received_usd"], where="post",
             color=PALETTE["received"], label="Received (sum of donor instruments)")
-    for column, marker, label in (("stated_pledged_usd", "^", "Pledged total as a source stated it"),
-                                  ("stated_received_usd", "o", "Received total as a source stated it")):
-        ax.scatter(monthly["month_end"], monthly[column], marker=marker, s=22, color="black",
-                   label=label, zorder=3)
+    if stated is not None and not stated.empty:
+        for status, marker, label in (("pledged", "^", "Pledged total as a source stated it"),
+                                      ("received", "o", "Received total as a source stated it")):
+            own = stated[stated["status"] == status]
+            if len(own):
+                ax.scatter(own["date"], own["amount_usd"], marker=marker, s=22, color="black",
+                           label=label, zorder=3)
     _money_axis(ax)
     _month_axis(ax)
     ax.set_ylabel("US dollars (cumulative)")
@@ -335,13 +349,16 @@ def alt_backtest(back: dict) -> str:
             f"{back['backtest_coverage_80'] * 100:.0f}% of them.")
 
 
+ORIGINATOR_KINDS = ["un", "government", "mission", "wire_service", "newspaper", "research",
+                    "other", "aggregator", "un_document"]
+
+
 def plot_sources(sources: pd.DataFrame, ax=None):
-    """Sources cited, by kind of source: how much of the record rests on primary documents."""
+    """Facts by the kind of their source's originator."""
     ax = _new_ax(ax, size=(7, 3))
     cited = sources[sources["facts"] > 0]
-    counts = cited.groupby("kind")["facts"].agg(["size", "sum"]).reindex(
-        ["un_document", "government", "wire_service", "newspaper", "research", "other",
-         "aggregator"]).fillna(0)
+    counts = cited.groupby("originator_kind")["facts"].agg(["size", "sum"])
+    counts = counts.reindex([k for k in ORIGINATOR_KINDS if k in counts.index])
     y = range(len(counts))
     ax.barh(list(y), counts["sum"], color=PALETTE["deployed"])
     for i, (n_sources, n_facts) in enumerate(zip(counts["size"], counts["sum"], strict=True)):
@@ -355,6 +372,6 @@ def plot_sources(sources: pd.DataFrame, ax=None):
 
 def alt_sources(sources: pd.DataFrame) -> str:
     cited = sources[sources["facts"] > 0]
-    counts = cited.groupby("kind")["facts"].sum().sort_values(ascending=False)
-    return ("Bar chart of facts by kind of source: "
+    counts = cited.groupby("originator_kind")["facts"].sum().sort_values(ascending=False)
+    return ("Bar chart of facts by who originated their source: "
             + ", ".join(f"{k.replace('_', ' ')} {int(v)}" for k, v in counts.items()) + ".")

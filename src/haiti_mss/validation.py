@@ -32,8 +32,9 @@ RESTATEMENT_KEYS = {
     "money": ["mission", "donor"],
     "requirements": ["mission"],
     "context": ["indicator", "geography"],
+    "in_kind": ["mission", "donor"],
 }
-FACT_TABLES = ["personnel", "money", "requirements", "context"]
+FACT_TABLES = ["personnel", "money", "requirements", "context", "in_kind"]
 
 
 def load_schema(data_dir: Path) -> dict:
@@ -149,7 +150,7 @@ def _explain(note: str) -> str:
     return note
 
 
-def _read(data_dir: Path, resource: dict) -> pd.DataFrame:
+def read_table(data_dir: Path, resource: dict) -> pd.DataFrame:
     return pd.read_csv(data_dir / resource["path"], dtype=str, keep_default_na=False,
                        na_values=[""], encoding="utf-8")
 
@@ -163,7 +164,7 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
     """Layer 3: rules across cells and tables."""
     problems: list[DataProblem] = []
     res = {r["name"]: r for r in schema["resources"]}
-    tables = {name: _read(data_dir, res[name]) for name in readable}
+    tables = {name: read_table(data_dir, res[name]) for name in readable}
     shown = {name: f"data/{res[name]['path']}" for name in res}
     lo, hi = pd.Timestamp(EARLIEST_DATE), pd.Timestamp(today)
 
@@ -173,7 +174,8 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
     date_columns = {
         "sources": ["date_published", "date_accessed"],
         "personnel": ["refers_to_date"], "money": ["refers_to_date"],
-        "context": ["refers_to_date"], "fx_rates": ["date"],
+        "context": ["refers_to_date", "period_start", "period_end"], "fx_rates": ["date"],
+        "in_kind": ["refers_to_date"], "gaps": ["applies_from", "noted_date", "resolved_date"],
         "mandates": ["adopted_date"], "requirements": [],
     }
     for name, frame in tables.items():
