@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from haiti_mss import paths, validation
@@ -244,3 +245,47 @@ def test_every_fact_points_to_a_source_with_a_url(dataset):
         assert frame["source_id"].map(urls).str.match(r"https?://").all(), name
     assert dataset.mandates["source_id"].isin(urls.index).all()
     assert dataset.fx_rates["source_id"].isin(urls.index).all()
+
+
+@pytest.mark.parametrize("cells,column,words", [
+    # An AP story on a local TV site is a repost, never the original.
+    ({"url": "https://ktvz.com/news/ap-story", "originator": "AP",
+      "originator_kind": "wire_service", "page_kind": "original"}, "page_kind", "not original"),
+    ({"url": "https://example.org/un-text", "originator": "UN News", "originator_kind": "un",
+      "page_kind": "original"}, "page_kind", "not original"),
+    ({"url": "http://94.130.84.54/story/1", "link_fit": "yes"}, "link_fit", "bare IP"),
+    ({"url": "https://test.example.org/story", "link_fit": "yes"}, "link_fit", "test, staging"),
+    ({"page_kind": "summary", "link_fit": "yes"}, "link_fit", "automated summary"),
+    ({"page_kind": "forum", "link_fit": "yes"}, "link_fit", "forum"),
+    ({"date_basis": ""}, "date_basis", "how the date was found"),
+])
+def test_a_source_description_that_breaks_the_rules_is_refused(data_copy, cells, column, words):
+    header, rows = _rows(data_copy / "sources.csv")
+    i = next(i for i, r in enumerate(rows) if r["date_published"] and r["page_kind"] == "original"
+             and r["originator_kind"] == "newspaper")
+    rows[i].update(cells)
+    _write(data_copy / "sources.csv", header, rows)
+    problems = validation.find_problems(data_copy)
+    assert any(p.file == "data/sources.csv" and p.row == i + 1 and p.column == column
+               and words in p.expected for p in problems), [str(p) for p in problems]
+
+
+def test_every_source_is_described_by_the_rules(dataset):
+    from haiti_mss import sourcing
+
+    for row in dataset.sources.to_dict(orient="records"):
+        cells = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        cells["date_published"] = cells["date_published"] and str(cells["date_published"])
+        assert sourcing.problems(cells) == [], row["source_id"]
+    assert set(dataset.sources["originator_kind"]) <= {"un", "government", "mission",
+                                                       "wire_service", "newspaper", "research",
+                                                       "other"}
+
+
+def test_the_conflict_rule_ranks_by_the_originator_not_the_host(dataset):
+    src = dataset.sources.set_index("source_id")
+    # Reuters reposted in full on a newspaper site ranks as a wire, above the newspaper.
+    reposts = src[(src["originator_kind"] == "wire_service") & (src["page_kind"] != "original")]
+    assert len(reposts) > 10
+    assert (reposts["source_rank"] == 5).all()
+    assert (src.loc[src["originator_kind"] == "newspaper", "source_rank"] == 4).all()

@@ -178,6 +178,11 @@ def funding_summary(overview: dict) -> str:
     items.append(f"<li>Outside the fund (bilateral, in kind, support to the Haitian police), "
                  f"donors had promised {_usd(overview['outside_fund_promised_usd'])}; that money "
                  f"is counted apart because it pays for different things.</li>")
+    if overview.get("fx_flagged_instruments"):
+        n = overview["fx_flagged_instruments"]
+        items.append(f"<li>{n} {'promise is' if n == 1 else 'promises are'} converted to dollars "
+                     f"at an exchange rate more than a month from its date (no official rate was "
+                     f"found nearer); the donor table marks {'it' if n == 1 else 'them'}.</li>")
     if need["n_estimates"]:
         items.append(
             f"<li>Published estimates of the mission's cost ran from {_usd(need['low'])} to "
@@ -287,15 +292,31 @@ def assumptions(scenario: dict) -> str:
             f'{escape(scenario.get("description", ""))}</p><ul>{items}</ul>')
 
 
-def coverage_note(counts: dict) -> str:
-    """What the data known on the report's date holds (HTML)."""
+def coverage_note(counts: dict, quality: dict | None = None) -> str:
+    """What the data known on the report's date holds, and what it rests on (HTML)."""
+    items = [
+        f"<li>{counts['fact_rows']:,} fact rows from {counts['sources_cited']:,} sources, "
+        f"describing {_date(counts['first_date'])} to {_date(counts['last_date'])}.</li>",
+        f"<li>Contributors: {', '.join(counts['contributors'])}. Donors: "
+        f"{', '.join(counts['donors'])}.</li>",
+        f"<li>{counts['disputed_rows']} reports are disputed (kept, shown, never used); "
+        f"{counts['undated_sources']} of the sources are undated.</li>"]
+    if quality:
+        def pct(v):
+            return "none" if v is None else f"{v:.0f}%"
+        weak = quality["headline_on_weak_page_with_original"]
+        items.append(
+            f"<li>{pct(quality['personnel_primary_pct'])} of the personnel figures used and "
+            f"{pct(quality['money_primary_pct'])} of the money figures used rest on a text "
+            f"originated by the UN, a government, the mission or a wire service.</li>")
+        items.append(
+            f"<li>{len(weak)} of the {quality['headline_figures']} headline figures rest only on "
+            f"an aggregator, mirror or summary while an original of the same figure can be read"
+            f"{': ' + ', '.join(weak) if weak else ''}; {quality['unfit_links_cited']} of the "
+            f"cited pages are labelled as pages not to rely on (test or preview hosts, mirrors, "
+            f"forums, automated summaries).</li>")
     return (f'<div class="mss-summary"><strong>The data behind this report</strong><ul>'
-            f"<li>{counts['fact_rows']:,} fact rows from {counts['sources_cited']:,} sources, "
-            f"describing {_date(counts['first_date'])} to {_date(counts['last_date'])}.</li>"
-            f"<li>Contributors: {', '.join(counts['contributors'])}. Donors: "
-            f"{', '.join(counts['donors'])}.</li>"
-            f"<li>{counts['disputed_rows']} reports are disputed (kept, shown, never used); "
-            f"{counts['undated_sources']} of the sources are undated.</li></ul></div>")
+            f'{"".join(items)}</ul></div>')
 
 
 def sources_display(sources: pd.DataFrame) -> pd.DataFrame:
@@ -306,6 +327,8 @@ def sources_display(sources: pd.DataFrame) -> pd.DataFrame:
         "Publisher": sources["publisher"],
         "Source": links,
         "Who wrote it": sources["originator"],
+        "Page": sources["page_kind"].str.replace("_", " ")
+        + sources["link_fit"].map(lambda f: "" if f == "yes" else f" ({f.split(': ', 1)[-1]})"),
         "Facts": sources["facts"],
         "Id": sources["source_id"],
     })

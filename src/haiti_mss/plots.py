@@ -134,14 +134,32 @@ def table_html(frame: pd.DataFrame, *, caption: str, source_note: str,
             f'<div class="mss-source">Source: {source_note}{download}</div></div>')
 
 
-def source_links(source_ids, sources: pd.DataFrame) -> str:
-    """Hyperlinks to the cited sources (publisher, date), for a source note."""
-    chosen = sources[sources["source_id"].isin(set(source_ids))].sort_values("date_published")
+def source_links(source_ids, sources: pd.DataFrame, shown: int = 4) -> str:
+    """A short source line: who originated the cited texts (the most cited first), then every
+    page in a ``<details>`` element (no script needed). A link a reader should not rely on is
+    labelled for what it is."""
+    from .sourcing import link_label
+
+    ids = list(source_ids)
+    chosen = sources[sources["source_id"].isin(set(ids))]
+    if chosen.empty:
+        return "no source"
+    counts = pd.Series(ids).value_counts()
+    chosen = chosen.assign(_n=chosen["source_id"].map(counts).fillna(0)).sort_values(
+        ["_n", "date_published"], ascending=[False, True])
+    originators = list(dict.fromkeys(chosen["originator"]))
+    head = ", ".join(escape(o) for o in originators[:shown])
+    more = len(originators) - shown
     links = []
-    for r in chosen.itertuples():
+    for r in chosen.sort_values("date_published").itertuples():
         when = "undated" if pd.isna(r.date_published) else r.date_published.date().isoformat()
-        links.append(f'<a href="{escape(r.url)}">{escape(r.publisher)}, {when}</a>')
-    return "; ".join(links) if links else "no source"
+        label = link_label(r)
+        note = f' <span class="mss-flag">({escape(label)})</span>' if label else ""
+        links.append(f'<li><a href="{escape(r.url)}">{escape(r.publisher)}</a>, {when}'
+                     f' ({escape(r.originator)}){note}</li>')
+    summary = f"{head}{f' and {more} more' if more > 0 else ''}"
+    return (f"{summary}. <details><summary>All {len(links)} pages cited</summary>"
+            f"<ul>{''.join(links)}</ul></details>")
 
 
 def alt_pledged_vs_deployed(contributors: pd.DataFrame, ended: bool = False) -> str:

@@ -194,6 +194,12 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
             add("sources", idx, "date_accessed", src.at[idx, "date_accessed"],
                 f"a date on or after date_published ({src.at[idx, 'date_published']})")
         published = dict(zip(src["source_id"], pub.fillna(acc), strict=True))
+        from .sourcing import problems as source_problems
+
+        for idx, row in src.iterrows():
+            cells = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for column, value, expected in source_problems(cells):
+                add("sources", idx, column, value, expected)
 
     for name in FACT_TABLES:
         if name not in tables:

@@ -109,11 +109,92 @@ def conflicts(state: State, table: str) -> pd.DataFrame:
     return out.sort_values(["quantity", "chosen row"], kind="mergesort").reset_index(drop=True)
 
 
+PRIMARY_KINDS = ("un", "government", "mission", "wire_service")
+WEAK_PAGES = ("aggregator", "mirror", "summary", "forum")
+
+
+def headline_facts(state: State) -> pd.DataFrame:
+    """The rows behind the figures a snapshot prints: per mission, each contributor's latest
+    head-count or arrivals and its pledges, the stated total, the planned strength and the
+    trust fund's stated totals."""
+    from .resolve import trust_fund
+
+    ids = []
+    p = state.personnel
+    for mission in state.missions["mission"]:
+        own = p[p["mission"] == mission]
+        for who, ev in own[own["contributor_iso3"] != ""].groupby("contributor_iso3"):
+            stocks = ev[ev["event"] == "deployed"].sort_values("date")
+            used = stocks.tail(1) if not stocks.empty else ev[ev["event"] == "arrived"]
+            ids += [("deployed", mission, who, f) for f in used["fact_id"]]
+            ids += [("pledged", mission, who, f) for f in ev.loc[ev["event"] == "pledged",
+                                                                    "fact_id"]]
+        tot = state.totals[state.totals["mission"] == mission]
+        if not tot.empty and isinstance(tot.iloc[-1]["fact_id"], str):
+            ids.append(("mission total", mission, "", tot.iloc[-1]["fact_id"]))
+        plan = state.planned[state.planned["mission"] == mission]
+        if not plan.empty and isinstance(plan.iloc[0]["fact_id"], str):
+            ids.append(("planned strength", mission, "", plan.iloc[0]["fact_id"]))
+        tf = trust_fund(state.money, mission, state.as_of)
+        for key in ("stated_received", "stated_pledged"):
+            if tf[key]:
+                ids.append((f"trust fund {key.split('_')[1]}", mission, "", tf[key]["fact_id"]))
+    return pd.DataFrame(ids, columns=["figure", "mission", "contributor_iso3", "fact_id"])
+
+
+def source_quality(state: State) -> dict:
+    """How much of what the reports show rests on a UN, government, mission or wire
+    originator; how many of the headline figures rest only on an aggregator, mirror or summary
+    while an original (or a full verbatim copy) of the same quantity can be read; undated
+    sources."""
+    src = state.view.sources.set_index("source_id")
+
+    def share(frame):
+        if frame.empty:
+            return None
+        kinds = frame["source_id"].map(src["originator_kind"])
+        return float(kinds.isin(PRIMARY_KINDS).mean() * 100)
+
+    people = state.personnel[state.personnel["latest"] & (state.personnel["fact_id"] != "")]
+    money = state.money[state.money["latest"]] if not state.money.empty else state.money
+    heads = headline_facts(state)
+    decisions = pd.concat([state.personnel_decisions.assign(table="personnel"),
+                           state.money_decisions.assign(table="money")], ignore_index=True)
+    by_fact = decisions.drop_duplicates("fact_id").set_index("fact_id")
+    weak = []
+    for h in heads.itertuples():
+        if h.fact_id not in by_fact.index:
+            continue
+        row = by_fact.loc[h.fact_id]
+        page = src.loc[row["source_id"], "page_kind"]
+        if page not in WEAK_PAGES:
+            continue
+        value = "count" if row["table"] == "personnel" else "amount"
+        group = decisions[(decisions["group_id"] == row["group_id"])
+                          & (decisions["table"] == row["table"])
+                          & (decisions[value] == row[value])]
+        better = group["source_id"].map(src["page_kind"]).isin(["original", "verbatim_repost"])
+        if better.any():
+            weak.append(h.fact_id)
+    return {
+        "personnel_primary_pct": share(people),
+        "money_primary_pct": share(money),
+        "personnel_values": int(len(people)),
+        "money_values": int(len(money)),
+        "headline_figures": int(len(heads)),
+        "headline_on_weak_page_with_original": weak,
+        "undated_sources": int(dataset.sources_table(state.view)["date_published"].isna().sum()),
+        "unfit_links_cited": int((dataset.sources_table(state.view)["link_fit"]
+                                  .str.startswith("no")).sum()),
+    }
+
+
 def sources_and_method(state: State) -> dict:
     """Report 04: the data behind the reports, the conflicts, the gaps and every source."""
     view = state.view
     return {
         "coverage": dataset.coverage_counts(view),
+        "quality": source_quality(state),
         "conflicts": {name: conflicts(state, name) for name in CONFLICT_TABLES},
         "gaps": view.gaps.sort_values(["applies_from", "gap_id"]).reset_index(drop=True)
         if view.gaps is not None else pd.DataFrame(),
