@@ -16,13 +16,17 @@ export PYTHONPATH := $(CURDIR)/src
 
 # Every table the schema lists (a missing one must fail loudly, not be skipped) and the rest.
 TABLES := $(addprefix data/,$(shell sed -n 's/.*"path": *"\([^"/]*\.csv\)".*/\1/p' data/datapackage.json))
-DATA := data/datapackage.json $(sort $(TABLES) $(wildcard data/*.csv)) $(wildcard scenarios/*.yaml)
+DATA := data/datapackage.json data/README.md $(sort $(TABLES) $(wildcard data/*.csv)) $(wildcard scenarios/*.yaml)
 SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
-VALIDATED := build/validated.stamp
+# Build output goes to build/ and reports/ unless HAITI_MSS_BUILD_DIR / HAITI_MSS_REPORTS_DIR
+# point elsewhere (the drills use a temporary folder, never the checkout).
+BUILD := $(or $(HAITI_MSS_BUILD_DIR),build)
+REPORTS := $(or $(HAITI_MSS_REPORTS_DIR),reports)
+VALIDATED := $(BUILD)/validated.stamp
 # `make report` renders on every core; `make report JOBS=1` renders one report at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help report validate test lint lab lock clean bench
+.PHONY: help report validate test test-quick lint lab lock clean bench
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,23 +56,26 @@ validate: $(VALIDATED) ## Check every table in data/ against its schema and the 
 # exactly the reports that are out of date (it checks each one against its own inputs), in
 # worker processes that each load papermill and nbconvert once, then the summaries and the
 # index. A run with nothing changed stops at make's timestamp check.
-reports/index.html: $(wildcard notebooks/[0-9]*.ipynb) $(wildcard params/*.yaml) $(DATA) $(SRC) $(VALIDATED)
+$(REPORTS)/index.html: $(wildcard notebooks/[0-9]*.ipynb) $(wildcard params/*.yaml) $(DATA) $(SRC) requirements.txt $(VALIDATED)
 	@$(PY) -m haiti_mss render-all --jobs $(JOBS)
 
 # Reports are written atomically by the renderer; make must never delete one it was updating
 # when interrupted (the old or the new complete file stays).
-.PRECIOUS: reports/index.html
+.PRECIOUS: $(REPORTS)/index.html
 
 report: ## Validate the data, render every report variant, write reports/index.html
-	@mkdir -p build
-	@flock -n -E 75 build/report.lock $(MAKE) -s --no-print-directory reports/index.html; rc=$$?; \
+	@mkdir -p $(BUILD)
+	@flock -n -E 75 $(BUILD)/report.lock $(MAKE) -s --no-print-directory $(REPORTS)/index.html; rc=$$?; \
 	  if [ $$rc -eq 75 ]; then echo "make report: another make report is running in this" \
-	    "checkout (build/report.lock is held); nothing was changed. Try again when it ends." >&2; fi; \
+	    "checkout ($(BUILD)/report.lock is held); nothing was changed. Try again when it ends." >&2; fi; \
 	  exit $$rc
-	@echo "Reports: $(CURDIR)/reports/index.html"
+	@echo "Reports: $(abspath $(REPORTS))/index.html"
 
-test: $(VENV_STAMP) ## Run the whole test suite
+test: $(VENV_STAMP) ## Run the whole test suite (renders, drills and browser checks included)
 	@$(PY) -m pytest
+
+test-quick: $(VENV_STAMP) ## Everyday tests: unit, schema, rules, model, as-of (no full renders, no drills)
+	@$(PY) -m pytest -m "not slow and not drill and not browser"
 
 lint: $(VENV_STAMP) ## Check style with ruff
 	@$(VENV)/bin/ruff check src tests benchmarks

@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from haiti_mss import load_dataset, paths
+# No test writes into the checkout: the package's build folder (validation markers, failed
+# notebooks) goes to a temporary folder for the whole session, subprocesses included.
+os.environ.setdefault("HAITI_MSS_BUILD_DIR", tempfile.mkdtemp(prefix="haiti-mss-build-"))
+
+from haiti_mss import load_dataset, paths  # noqa: E402
 
 REPO_DATA = paths.ROOT / "data"
 
@@ -43,8 +48,10 @@ def checkout_copy(target: Path) -> Path:
 
 
 def make_env() -> dict:
+    """The environment for a `make` run inside a copied checkout: its own data, build and
+    reports folders."""
     return {k: v for k, v in os.environ.items()
-            if k not in ("HAITI_MSS_DATA_DIR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+            if not k.startswith("HAITI_MSS_") and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
 
 
 @pytest.fixture(scope="session")

@@ -289,3 +289,146 @@ def test_the_conflict_rule_ranks_by_the_originator_not_the_host(dataset):
     assert len(reposts) > 10
     assert (reposts["source_rank"] == 5).all()
     assert (src.loc[src["originator_kind"] == "newspaper", "source_rank"] == 4).all()
+
+
+def header_only(table: str):
+    def mutate(data: Path):
+        header, _ = _rows(data / f"{table}.csv")
+        _write(data / f"{table}.csv", header, [])
+    return mutate
+
+
+def loop_of_two(table: str):
+    def mutate(data: Path):
+        header, rows = _rows(data / f"{table}.csv")
+        rows[0]["restates_id"], rows[1]["restates_id"] = rows[1]["fact_id"], rows[0]["fact_id"]
+        for r in rows[:2]:
+            r.update({k: rows[0][k] for k in ("mission", "contributor_iso3", "event")})
+        _write(data / f"{table}.csv", header, rows)
+    return mutate
+
+
+def copy_row_with_a_line_break(table: str):
+    def mutate(data: Path):
+        header, rows = _rows(data / f"{table}.csv")
+        twin = dict(rows[0])
+        twin["fact_id"] = twin["fact_id"] + "\n"
+        rows.append(twin)
+        _write(data / f"{table}.csv", header, rows)
+    return mutate
+
+
+def duplicate_assumption(data: Path):
+    header, rows = _rows(data / "model_parameters.csv")
+    twin = next(dict(r) for r in rows if not r["source_id"])
+    rows.append(twin)
+    _write(data / "model_parameters.csv", header, rows)
+
+
+# Inputs the red-team found passing validation and then publishing nonsense or crashing.
+HOSTILE = [
+    ("INF as a count", set_cell("personnel", 1, "count", "INF"), "data/personnel.csv", 1,
+     "count", None),
+    ("1e309 as an amount", set_cell("money", 1, "amount", "1e309"), "data/money.csv", 1,
+     "amount", "plain finite number"),
+    ("NaN model parameter", set_cell("model_parameters", 1, "central", "NaN"),
+     "data/model_parameters.csv", 1, "central", "plain finite number"),
+    ("a zero exchange rate", set_cell("fx_rates", 1, "rate", "0"), "data/fx_rates.csv", 1,
+     "rate", "above zero"),
+    ("a negative exchange rate", set_cell("fx_rates", 2, "rate", "-1.3"), "data/fx_rates.csv", 2,
+     "rate", None),
+    ("an overflowing count", set_cell("personnel", 2, "count", "5000000000000000000"),
+     "data/personnel.csv", 2, "count", "at most 100,000 people"),
+    ("an implausible amount", set_cell("money", 2, "amount", "200000000000"),
+     "data/money.csv", 2, "amount", "100 billion"),
+    ("underscores in a number", set_cell("personnel", 3, "count", "1_002"),
+     "data/personnel.csv", 3, "count", None),
+    ("Arabic-Indic digits", set_cell("personnel", 4, "count", "١٠٠٢"),
+     "data/personnel.csv", 4, "count", None),
+    ("a right-to-left override in a publisher", set_cell("sources", 1, "publisher", "AP\u202e2202"),
+     "data/sources.csv", 1, "publisher", "direction-override"),
+    ("a control character in a note", set_cell("personnel", 5, "notes", "a\x07b"),
+     "data/personnel.csv", 5, "notes", "control"),
+    ("a blank locator", set_cell("personnel", 6, "locator", "    "), "data/personnel.csv", 6,
+     "locator", "not spaces"),
+    ("a header-only table", header_only("personnel"), "data/personnel.csv", None, None,
+     "at least one row"),
+    ("a loop of restatements", loop_of_two("personnel"), "data/personnel.csv", 1,
+     "restates_id", "ends"),
+    ("a duplicate id hidden by a line break", copy_row_with_a_line_break("personnel"),
+     "data/personnel.csv", None, "fact_id", None),
+    ("two fallback rows for one parameter", duplicate_assumption, "data/model_parameters.csv",
+     None, "name+source_id", "unique combination"),
+]
+
+
+@pytest.mark.parametrize("name,mutate,file,row,column,words", HOSTILE,
+                         ids=[c[0] for c in HOSTILE])
+def test_hostile_input_is_refused_with_its_location(data_copy, name, mutate, file, row, column,
+                                                    words):
+    mutate(data_copy)
+    problems = validation.find_problems(data_copy)
+    matches = [p for p in problems if p.file == file and p.column == column
+               and (row is None or p.row == row)]
+    assert matches, f"no problem at {file} row {row} column {column}; got {problems[:5]}"
+    if words:
+        assert any(words in p.expected for p in matches), [str(p) for p in matches]
+
+
+@pytest.mark.parametrize("text,words", [
+    ("{not json", "valid JSON"),
+    ('{"resources": []}', "a list of table resources"),
+])
+def test_a_broken_schema_file_is_refused_without_a_traceback(data_copy, text, words):
+    (data_copy / "datapackage.json").write_text(text, encoding="utf-8")
+    problems = validation.find_problems(data_copy)
+    assert problems and words in problems[0].expected
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "../outside.csv", "sub/dir.csv"])
+def test_a_table_path_outside_data_is_refused(data_copy, path):
+    import json
+
+    schema = json.loads((data_copy / "datapackage.json").read_text(encoding="utf-8"))
+    schema["resources"][0]["path"] = path
+    (data_copy / "datapackage.json").write_text(json.dumps(schema), encoding="utf-8")
+    problems = validation.find_problems(data_copy)
+    assert any("inside data/" in p.expected and p.value == path for p in problems)
+    assert not any("root:" in str(p) for p in problems)  # nothing was read from it
+
+
+def test_a_chain_of_two_thousand_restatements_is_checked_in_linear_time(data_copy):
+    import time
+
+    header, rows = _rows(data_copy / "context.csv")
+    base = rows[0]
+    chain = []
+    for i in range(2000):
+        r = dict(base)
+        r["fact_id"] = f"zz-{i:04d}"
+        r["restates_id"] = f"zz-{i - 1:04d}" if i else base["fact_id"]
+        chain.append(r)
+    _write(data_copy / "context.csv", header, rows + chain)
+    started = time.perf_counter()
+    problems = validation.find_problems(data_copy)
+    took = time.perf_counter() - started
+    assert not [p for p in problems if p.column == "restates_id"]
+    assert took < 10, f"{took:.1f} s"  # the whole validation; the chain walk itself is linear
+
+
+def test_the_restatement_walk_is_linear():
+    """The chain walk alone: 2,000 links (and 20,000) well under two seconds."""
+    import time
+
+    import pandas as pd
+
+    from haiti_mss.validation import _check_restatements
+
+    for n in (2000, 20000):
+        frame = pd.DataFrame({"fact_id": [f"c-{i}" for i in range(n)],
+                              "restates_id": [None] + [f"c-{i - 1}" for i in range(1, n)],
+                              "indicator": "idp", "geography": "HTI"})
+        started = time.perf_counter()
+        found = []
+        _check_restatements("context", frame, lambda *a: found.append(a))
+        assert found == [] and time.perf_counter() - started < 2.0, n

@@ -9,37 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from . import funding, model, paths
+from . import funding, model, specs
 from .dataset import Dataset
 from .errors import ParameterError
 from .resolve import State, resolve_on
 from .timeline import as_timestamp
-
-SCENARIO_KEYS = {"title", "description", "mission", "start", "months", "ceiling", "projection",
-                 "calibrate_until", "calibrated_on", "gates_off", "initial_deployed", "overrides",
-                 "assumptions"}
-
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios and parameters
 
 
 def load_scenario(name: str, scenarios_dir: Path | None = None) -> dict:
-    """A scenario file, checked: unknown keys and overrides of unknown parameters are errors."""
-    path = (scenarios_dir or paths.SCENARIOS_DIR) / f"{name}.yaml"
-    if not path.is_file():
-        raise ParameterError(f"scenarios/{name}.yaml: no such scenario; expected one of "
-                             f"{', '.join(model.scenario_names())}")
-    spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    unknown = set(spec) - SCENARIO_KEYS
-    if unknown:
-        raise ParameterError(f"scenarios/{name}.yaml: unknown key(s) {', '.join(sorted(unknown))}")
-    spec.setdefault("overrides", {})
-    spec.setdefault("gates_off", [])
-    spec["name"] = name
-    return spec
+    """A scenario file, checked against its spec (see :mod:`haiti_mss.specs`)."""
+    return specs.load_scenario(name, scenarios_dir)
+
+
+def scenario_for(mission: str) -> str:
+    """The scenario a report on ``mission`` uses by default."""
+    return {"MSS": "mss-observed", "GSF": "gsf-outlook"}[mission]
 
 
 def parameter_table(view: Dataset, scenario: dict | None = None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -57,13 +58,6 @@ def _render_all(args) -> int:
     from .render import render_all
 
     return 2 if render_all(args.jobs) else 0
-
-
-def _summary(args) -> int:
-    from .render import write_summary
-
-    write_summary(Path(args.params), Path(args.out))
-    return 0
 
 
 def _dictionary(args) -> int:
@@ -128,19 +122,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="YYYY-MM-DD, or latest (the date of the newest fact in the data)")
     p.add_argument("--format", choices=["json", "text"], default="text")
     p.set_defaults(func=_snapshot)
-    p = sub.add_parser("render", help="execute one notebook for one variant, write its HTML")
+    p = sub.add_parser("render", help="execute one notebook for one variant, write its HTML, "
+                       "tables and summary part into a folder")
     p.add_argument("notebook")
     p.add_argument("params")
-    p.add_argument("out")
+    p.add_argument("out", help="the folder to write into")
     p.set_defaults(func=_render)
     p = sub.add_parser("render-all", help="render every stale report on every core, then the "
                        "summaries and reports/index.html")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     p.set_defaults(func=_render_all)
-    p = sub.add_parser("summary", help="merge a variant's headline figures into summary.json")
-    p.add_argument("params")
-    p.add_argument("out")
-    p.set_defaults(func=_summary)
     p = sub.add_parser("dictionary", help="print the data dictionary (Markdown) from the schema")
     p.set_defaults(func=_dictionary)
     p = sub.add_parser("readme", help="rebuild the data dictionary and known gaps in "
@@ -165,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     except HaitiMSSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing half-written was left in reports/", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        what = exc.args[0] if exc.args else "SIGINT"
+        print(f"interrupted ({what}): workers and kernels stopped; every report is the previous "
+              f"good one or a complete new one", file=sys.stderr, flush=True)
+        if args.command == "render-all":
+            os._exit(130)  # do not wait for the killed pool's threads at interpreter exit
         return 130

@@ -50,6 +50,7 @@ class Dataset:
     model_parameters: pd.DataFrame | None = None
     gaps: pd.DataFrame | None = None
     as_of: pd.Timestamp | None = None
+    newest: pd.Timestamp | None = None  # the whole dataset's data date, kept by a view
 
     def facts(self, name: str) -> pd.DataFrame:
         """A fact table by name."""
@@ -119,7 +120,8 @@ class Dataset:
             gaps = gaps[(gaps["applies_from"] <= cut)
                         & (gaps["resolved_date"].isna() | (gaps["resolved_date"] > cut))]
         return replace(self, sources=sources, mandates=mandates, fx_rates=fx,
-                       model_parameters=params, gaps=gaps, as_of=cut, **facts)
+                       model_parameters=params, gaps=gaps, as_of=cut,
+                       newest=self.newest if self.as_of is not None else self.data_date, **facts)
 
 
 def data_version(data_dir: Path | None = None) -> str:

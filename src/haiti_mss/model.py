@@ -202,9 +202,9 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
 
 def scenario_names() -> list[str]:
     """The scenario files available to reports (``scenarios/*.yaml``)."""
-    from . import paths
+    from .specs import scenario_names as names
 
-    return sorted(p.stem for p in paths.SCENARIOS_DIR.glob("*.yaml"))
+    return names()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ def _n(value) -> str:
 
 def report_header(state, *, label: str) -> str:
     """The 'data to' line every report opens with (as HTML)."""
-    data_date = state.view.data_date
     when = state.as_of
-    latest = when == data_date
+    latest = when == state.view.newest
+    label = label or ("all data" if latest else f"as known on {_date(when)}")
     what = (f"Data to <strong>{_date(when)}</strong>, the date of the newest fact in the "
             f"dataset" if latest else f"Data as known on <strong>{_date(when)}</strong>")
     return (f'<p class="mss-meta">{what} ({escape(label)}): only facts published by then '

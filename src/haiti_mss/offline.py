@@ -30,13 +30,25 @@ class _Collector(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.active: list[str] = []
         self._in_style = False
 
     def handle_starttag(self, tag, attrs):
         wanted = _FETCHING.get(tag, ())
+        if tag == "script":
+            self.active.append("a <script> element")
+        if tag == "meta" and any(n == "http-equiv" and (v or "").lower() == "refresh"
+                                 for n, v in attrs):
+            self.active.append("a meta refresh")
         for name, value in attrs:
+            if name.lower().startswith("on"):
+                self.active.append(f"an event handler <{tag} {name}=...>")
             if value is None:
                 continue
+            if name in ("href", "action", "formaction", "xlink:href") and re.match(
+                    r"\s*(javascript|data|vbscript):", value, re.I) and tag != "link":
+                self.active.append(f"a {value.split(':', 1)[0].strip().lower()}: link "
+                                   f"<{tag} {name}>")
             if name in wanted:
                 for part in value.split(",") if name == "srcset" else [value]:
                     url = part.strip().split(" ")[0]
@@ -86,9 +98,19 @@ def leaks(html: str, extra_paths: tuple[str, ...] = ()) -> list[str]:
     return found
 
 
+def active_content(html: str) -> list[str]:
+    """Anything in ``html`` that could run or move the reader on: scripts, event handlers,
+    ``javascript:``/``data:`` links, meta refresh. A shared report carries none, whatever the
+    data holds."""
+    collector = _Collector()
+    collector.feed(html)
+    return collector.active
+
+
 def problems(html: str, extra_paths: tuple[str, ...] = ()) -> list[str]:
     """Everything that stops ``html`` from being shared as it is."""
-    return [f"loads {r}" for r in external_resources(html)] + leaks(html, extra_paths)
+    return ([f"loads {r}" for r in external_resources(html)]
+            + [f"holds {a}" for a in active_content(html)] + leaks(html, extra_paths))
 
 
 def strip_css_comments(html: str) -> str:

@@ -75,16 +75,17 @@ def monthly_table(per: pd.DataFrame, tot: pd.DataFrame) -> pd.DataFrame:
 def reconciliation(state: State, mission: str) -> pd.DataFrame:
     """Each mission-wide head-count a source stated, next to the sum of the contributors'
     figures for the same day; the difference is listed, never hidden."""
-    from .resolve import strength_on
+    from .resolve import event_records, strength_at
 
     stated = state.personnel[(state.personnel["event"] == "deployed")
                              & (state.personnel["contributor_iso3"] == "")
                              & (state.personnel["mission"] == mission)]
     strength = state.extra["strength_events"]
     own = strength[(strength["mission"] == mission) & (strength["contributor_iso3"] != "")]
+    parts = {who: event_records(ev) for who, ev in own.groupby("contributor_iso3")}
     rows = []
     for r in stated.itertuples():
-        per = {who: strength_on(ev, r.date)[0] for who, ev in own.groupby("contributor_iso3")}
+        per = {who: strength_at(rec, r.date)[0] for who, rec in parts.items()}
         summed = sum(per.values())
         rows.append({"mission": mission, "date": r.date, "reported_total": int(r.count),
                      "qualifier": r.qualifier if isinstance(r.qualifier, str) else "",

@@ -25,7 +25,9 @@ def set_theme() -> None:
     plt.style.use("seaborn-v0_8-whitegrid")
     plt.rcParams.update({"font.size": 9.5,"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
                          "axes.titlelocation": "left", "figure.autolayout": True,
-                         "svg.hashsalt": "haiti-mss"})
+                         "svg.hashsalt": "haiti-mss",
+                         # Text that came from data/ is text: a "$" in a name is not mathematics.
+                         "text.parse_math": False})
 
 
 def _new_ax(ax, size=(8, 4.2)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 SUMMARY_MIME = "application/vnd.haiti-mss.summary+json"
 TABLE_MIME = "application/vnd.haiti-mss.table+json"
@@ -53,6 +54,39 @@ def publish(key: str, value) -> None:
     display({SUMMARY_MIME: {key: jsonable(value)}}, raw=True)
 
 
+_NUMBER = re.compile(r"^-\d[\d,]*(\.\d+)?(e[+-]?\d+)?$", re.I)
+
+
+def neutralise(text):
+    """A cell a spreadsheet would evaluate as a formula (=, +, @, tab, CR, or - not starting a
+    negative number) gets a leading apostrophe: it is shown as text, never run."""
+    if not isinstance(text, str) or not text:
+        return text
+    if text[0] in "=+@\t\r" or (text[0] == "-" and not _NUMBER.match(text)):
+        return "'" + text
+    return text
+
+
+def safe_csv(frame) -> str:
+    """A table as CSV a journalist can open in a spreadsheet: formula-like text neutralised,
+    whole numbers written as whole numbers, no float noise (3287700.0000000005 -> 3287700)."""
+    import numpy as np
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_float_dtype(values):
+            finite = values.dropna()
+            if len(finite) and np.isfinite(finite).all() and (finite == finite.round()).all() \
+                    and finite.abs().max() < 2**53:
+                out[column] = values.astype("Int64")
+        elif pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            out[column] = values.map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+
+
 def show_table(frame, *, name: str, caption: str, source_note: str,
                number_format: str = "{:,.0f}", html_columns: tuple[str, ...] = (),
                csv_frame=None) -> None:
@@ -66,7 +100,7 @@ def show_table(frame, *, name: str, caption: str, source_note: str,
                       number_format=number_format, csv_href=csv_href, html_columns=html_columns)
     csv_frame = frame if csv_frame is None else csv_frame
     display({"text/html": html,
-             TABLE_MIME: {"name": name, "csv": csv_frame.to_csv(index=False, lineterminator="\n")}},
+             TABLE_MIME: {"name": name, "csv": safe_csv(csv_frame)}},
             raw=True)
 
 

@@ -1,37 +1,47 @@
-"""Execute a report notebook with papermill and write one self-contained, offline HTML file.
+"""Execute report notebooks with papermill and publish each variant as one unit: its HTML
+reports, table CSVs and ``summary.json`` are built in a staging folder beside it and swapped in
+together, so a reader never sees a half-written, mixed or stale set.
 
-A report is written atomically (temporary file, then rename), only after its HTML passes the
-offline check, so a failed or interrupted run never leaves a half-written file and never
-replaces a good report. A failed notebook is kept under ``build/failed/`` for inspection.
+- Temporary files live in the target folder (no cross-device rename on a Docker volume or a
+  symlinked ``reports/``).
+- A failed notebook keeps the variant's previous reports; the executed notebook is kept under
+  ``build/failed/`` for inspection.
+- SIGINT or SIGTERM stops the workers and their kernels at once, removes the staging folders
+  and leaves every good report in place.
+- A full disk or a read-only target gives one clear line, not a traceback.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import errno
 import json
 import os
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
-import yaml
-
-from . import offline, paths, publish
+from . import offline, paths, publish, specs
 from .errors import ParameterError, RenderError
 
 KERNEL_NAME = "haiti-mss"
 START_TIMEOUT_S = 120
 EXECUTION_TIMEOUT_S = 900
-REPORT_KEYS = {"title", "description", "parameters"}
+STAGING_PREFIX = ".staging-"
+OLD_PREFIX = ".old-"
 
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _rel(path: Path) -> str:
-    path = Path(path).resolve()
-    return path.relative_to(paths.ROOT).as_posix() if path.is_relative_to(paths.ROOT) else path.name
+_rel = specs.rel
+
+
+def notebooks() -> list[Path]:
+    """The report notebooks, in reading order."""
+    return sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
 
 
 def notebook_parameters(notebook: Path) -> dict[str, dict]:
@@ -45,71 +55,22 @@ def notebook_parameters(notebook: Path) -> dict[str, dict]:
             for name, spec in declared.items()}
 
 
-class _TextDatesLoader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text, and are checked as such (PyYAML
-    would otherwise crash on 2024-13-01 before we could say which key is wrong)."""
-
-
-_TextDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def read_report_spec(params_file: Path) -> dict:
-    """A report variant's YAML: title, description and the parameters passed to notebooks."""
+    """A variant: its title and description (params/variants.yaml) and the parameters its
+    file passes to the notebooks (the file itself, flat, as ``papermill -f`` reads it)."""
     params_file = Path(params_file)
-    try:
-        spec = yaml.load(params_file.read_text(encoding="utf-8"), Loader=_TextDatesLoader) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
-        raise ParameterError(f"{_rel(params_file)}: cannot be read as YAML ({exc})") from None
-    if not isinstance(spec, dict):
-        raise ParameterError(f"{_rel(params_file)}: expected a mapping of keys to values")
-    unknown = set(spec) - REPORT_KEYS
-    if unknown:
-        raise ParameterError(
-            f"{_rel(params_file)}: unknown key(s) {', '.join(sorted(unknown))}; "
-            f"expected only {', '.join(sorted(REPORT_KEYS))}")
-    for key in ("title", "parameters"):
-        if key not in spec:
-            raise ParameterError(f"{_rel(params_file)}: missing key '{key}'")
-    if not isinstance(spec["parameters"], dict):
-        raise ParameterError(f"{_rel(params_file)}: 'parameters' must be a mapping")
-    return spec
+    info = specs.variant_info(params_file.stem, params_file.parent)
+    parameters = specs.read_yaml(params_file)
+    return {**info, "parameters": parameters}
 
 
-def _check_value(name: str, value, declared_type: str, where: str):
-    """Coerce a YAML value to what the notebook declares, or raise a clear error."""
-    if isinstance(value, dt.date):
-        value = value.isoformat()  # YAML reads 2024-09-30 as a date; notebooks take ISO text
-    expected = {"str": str, "int": int, "float": (int, float), "bool": bool}.get(declared_type)
-    if expected and (not isinstance(value, expected) or
-                     (declared_type == "int" and isinstance(value, bool))):
-        raise ParameterError(f"{where}: parameter '{name}' = {value!r}; expected a {declared_type}")
-    if (name == "as_of" and value != "latest") or name.endswith("_date"):
-        try:
-            parsed = dt.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise ParameterError(
-                f"{where}: parameter '{name}' = {value!r}; expected a date as YYYY-MM-DD"
-                + (" or 'latest'" if name == "as_of" else "")) from None
-        if parsed > dt.date.today():
-            raise ParameterError(f"{where}: parameter '{name}' = {value!r} is in the future")
-    if name == "scenario":
-        from .model import scenario_names
-
-        if value not in scenario_names():
-            raise ParameterError(f"{where}: parameter 'scenario' = {value!r}; expected one of "
-                                 f"{', '.join(scenario_names())}")
-    return value
-
-
-def resolve_parameters(params_file: Path, notebooks: list[Path]) -> dict[Path, dict]:
-    """Check a variant's parameters against what its notebooks declare; return, per notebook,
-    the values to inject. A key no notebook declares is an error, not papermill's warning."""
+def resolve_parameters(params_file: Path, notebooks_: list[Path]) -> dict[Path, dict]:
+    """Check a variant's parameters against what its notebooks declare and the spec; return,
+    per notebook, the values to inject. A key no notebook declares is an error, not
+    papermill's warning."""
     spec = read_report_spec(params_file)
     where = _rel(params_file)
-    declared = {nb: notebook_parameters(nb) for nb in notebooks}
+    declared = {nb: notebook_parameters(nb) for nb in notebooks_}
     known = set().union(*(d.keys() for d in declared.values())) if declared else set()
     unknown = set(spec["parameters"]) - known
     if unknown:
@@ -118,16 +79,17 @@ def resolve_parameters(params_file: Path, notebooks: list[Path]) -> dict[Path, d
             f"{', '.join(sorted(known))}")
     out = {}
     for nb, params in declared.items():
-        out[nb] = {name: _check_value(name, spec["parameters"][name], params[name]["type"], where)
+        out[nb] = {name: specs.check_parameter(where, name, spec["parameters"][name],
+                                               params[name]["type"])
                    for name in params if name in spec["parameters"]}
     return out
 
 
-def _scrub(nb, notebook: Path, executed: Path) -> None:
+def _scrub(nb, notebook: Path, executed_name: str) -> None:
     """Keep the executed notebook free of local paths and run-to-run noise."""
     meta = nb.metadata.setdefault("papermill", {})
     meta["input_path"] = _rel(notebook)
-    meta["output_path"] = _rel(executed)
+    meta["output_path"] = executed_name
     for key in ("start_time", "end_time", "duration"):
         meta.pop(key, None)
     for index, cell in enumerate(nb.cells):
@@ -152,14 +114,11 @@ def _drop_stderr(nb) -> list[str]:
     return dropped
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is always either the old file or the new one:
-    write a temporary file under build/tmp (never under reports/), then rename it over the
-    target. A killed run leaves at most a stray file in build/tmp."""
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is always the old file or the new one: a
+    temporary file in the same folder (same filesystem), fsynced, then renamed over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = paths.BUILD_DIR / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / f"{path.name}.{os.getpid()}.{time.monotonic_ns()}"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -183,79 +142,6 @@ def export_html(nb, title: str) -> str:
     return offline.strip_css_comments(body)
 
 
-def render_notebook(notebook: Path, params_file: Path, out_html: Path, *,
-                    parameters: dict | None = None) -> Path:
-    """Execute ``notebook`` with the variant's parameters and write ``out_html``."""
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    notebook, params_file, out_html = Path(notebook), Path(params_file), Path(out_html)
-    variant = params_file.stem
-    if parameters is None:
-        # A key is unknown only if no report notebook declares it.
-        siblings = sorted(set(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb")) | {notebook})
-        parameters = resolve_parameters(params_file, siblings)[notebook]
-    spec = read_report_spec(params_file)
-    executed = paths.BUILD_DIR / variant / f"{notebook.stem}.ipynb"
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    running = executed.with_name(f".{executed.stem}.running-{os.getpid()}.ipynb")
-    os.environ.pop("MPLBACKEND", None)  # the kernel inherits it and would lose inline figures
-    started = time.perf_counter()
-    _say(f"[{variant}] {notebook.stem}: executing ({', '.join(f'{k}={v}' for k, v in parameters.items())})")
-    try:
-        nb = papermill.execute_notebook(
-            str(notebook), str(running), parameters=parameters, kernel_name=KERNEL_NAME,
-            cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-            # Saving after every cell rewrites the whole notebook (figures included) each time;
-            # papermill still writes it once at the end, and on failure.
-            request_save_on_cell_execute=False,
-            start_timeout=START_TIMEOUT_S, execution_timeout=EXECUTION_TIMEOUT_S,
-            shutdown_kernel="immediate",
-        )
-    except PapermillExecutionError as exc:
-        failed = paths.BUILD_DIR / "failed" / f"{variant}--{notebook.stem}.ipynb"
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        cell_number = exc.cell_index + 1  # counting from 1, as a reader does
-        if running.exists():
-            injected = [i for i, c in enumerate(nbformat.read(str(running), as_version=4).cells)
-                        if "injected-parameters" in c.metadata.get("tags", [])]
-            if injected and exc.cell_index > injected[0]:
-                cell_number -= 1  # the cell papermill injected is not in the source notebook
-            os.replace(running, failed)
-        raise RenderError(
-            f"{_rel(notebook)} (variant {variant}) failed in cell {cell_number} (counting from 1;"
-            f" execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
-            f"  the executed notebook is kept at {_rel(failed)}; the previous report, if any, "
-            f"is untouched") from None
-    except BaseException:
-        running.unlink(missing_ok=True)
-        raise
-    executed_s = time.perf_counter() - started
-    summary, tables = publish.collect(nb, notebook.stem)
-    for text in _drop_stderr(nb):
-        _say(f"[{variant}] {notebook.stem}: stderr (not in report): {text[:300]}")
-    _scrub(nb, notebook, executed)
-    nbformat.write(nb, str(running))
-    os.replace(running, executed)
-    html = export_html(nb, f"{spec['title']}: {_notebook_title(nb, notebook)}")
-    bad = offline.problems(html, extra_paths=(str(paths.ROOT), str(paths.data_dir())))
-    if bad:
-        raise RenderError(f"{_rel(notebook)} (variant {variant}): the HTML is not safe to share, "
-                          f"so it was not written: " + "; ".join(bad[:10]))
-    for name, text in sorted(tables.items()):
-        _atomic_write(out_html.parent / "tables" / f"{notebook.stem}--{name}.csv",
-                      text.encode("utf-8"))
-    fragment = {"notebook": notebook.stem, "parameters": parameters, "figures": summary,
-                "tables": sorted(f"tables/{notebook.stem}--{n}.csv" for n in tables)}
-    _atomic_write(summary_fragment_path(variant, notebook.stem),
-                  json.dumps(fragment, indent=2, sort_keys=True).encode("utf-8"))
-    _atomic_write(out_html, html.encode("utf-8"))
-    _say(f"[{variant}] {notebook.stem}: done in {time.perf_counter() - started:.1f} s "
-         f"(execute {executed_s:.1f} s) -> {_rel(out_html)} ({out_html.stat().st_size:,} bytes)")
-    return out_html
-
-
 def _notebook_title(nb, notebook: Path) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -265,48 +151,124 @@ def _notebook_title(nb, notebook: Path) -> str:
     return notebook.stem
 
 
-def summary_fragment_path(variant: str, notebook_stem: str) -> Path:
-    """Where a rendered notebook leaves its headline figures for the variant's summary."""
-    return paths.BUILD_DIR / variant / f"{notebook_stem}.summary.json"
+def render_notebook(notebook: Path, params_file: Path, out_dir: Path, *,
+                    parameters: dict | None = None) -> Path:
+    """Execute ``notebook`` with the variant's parameters and write, into ``out_dir``, its
+    HTML, its table CSVs (``tables/<notebook>--<name>.csv``) and its part of the summary
+    (``<notebook>.summary.json``). Nothing is written unless the notebook ran and its HTML is
+    safe to share. Returns the HTML's path."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook, params_file, out_dir = Path(notebook), Path(params_file), Path(out_dir)
+    variant = params_file.stem
+    if parameters is None:
+        parameters = resolve_parameters(params_file, sorted(set(notebooks()) | {notebook}))[
+            notebook]
+    spec = read_report_spec(params_file)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    running = out_dir / f".{notebook.stem}.running-{os.getpid()}.ipynb"
+    os.environ.pop("MPLBACKEND", None)  # the kernel inherits it and would lose inline figures
+    started = time.perf_counter()
+    _say(f"[{variant}] {notebook.stem}: executing "
+         f"({', '.join(f'{k}={v}' for k, v in parameters.items())})")
+    try:
+        nb = papermill.execute_notebook(
+            str(notebook), str(running), parameters=parameters, kernel_name=KERNEL_NAME,
+            cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+            request_save_on_cell_execute=False,
+            start_timeout=START_TIMEOUT_S, execution_timeout=EXECUTION_TIMEOUT_S,
+            shutdown_kernel="immediate",
+        )
+    except PapermillExecutionError as exc:
+        failed = paths.BUILD_DIR / "failed" / f"{variant}--{notebook.stem}.ipynb"
+        cell_number = exc.cell_index + 1  # counting from 1, as a reader does
+        if running.exists():
+            # papermill puts an error banner cell at the top of the notebook it writes; the
+            # index it reports counts without it.
+            cells = [c for c in nbformat.read(str(running), as_version=4).cells
+                     if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+            injected = [i for i, c in enumerate(cells)
+                        if "injected-parameters" in c.metadata.get("tags", [])]
+            if injected and exc.cell_index > injected[0]:
+                cell_number -= 1  # the cell papermill injected is not in the source notebook
+            try:
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(running), failed)
+            except OSError:
+                running.unlink(missing_ok=True)
+        raise RenderError(
+            f"{_rel(notebook)} (variant {variant}) failed in cell {cell_number} (counting from 1;"
+            f" execution count {exc.exec_count}): {exc.ename}: {exc.evalue}\n"
+            f"  the executed notebook is kept at {_rel(failed)}; the previous report, if any, "
+            f"is untouched") from None
+    except BaseException:
+        running.unlink(missing_ok=True)
+        raise
+    running.unlink(missing_ok=True)
+    executed_s = time.perf_counter() - started
+    summary, tables = publish.collect(nb, notebook.stem)
+    for text in _drop_stderr(nb):
+        _say(f"[{variant}] {notebook.stem}: stderr (not in report): {text[:300]}")
+    _scrub(nb, notebook, f"{notebook.stem}.ipynb")
+    html = export_html(nb, f"{spec['title']}: {_notebook_title(nb, notebook)}")
+    bad = offline.problems(html, extra_paths=(str(paths.ROOT), str(paths.data_dir())))
+    if bad:
+        raise RenderError(f"{_rel(notebook)} (variant {variant}): the HTML is not safe to share, "
+                          f"so it was not written: " + "; ".join(bad[:10]))
+    for name, text in sorted(tables.items()):
+        atomic_write(out_dir / "tables" / f"{notebook.stem}--{name}.csv", text.encode("utf-8"))
+    fragment = {"notebook": notebook.stem, "parameters": parameters, "figures": summary,
+                "tables": sorted(f"tables/{notebook.stem}--{n}.csv" for n in tables)}
+    atomic_write(out_dir / f"{notebook.stem}.summary.json",
+                 json.dumps(fragment, indent=2, sort_keys=True).encode("utf-8"))
+    out_html = out_dir / f"{notebook.stem}.html"
+    atomic_write(out_html, html.encode("utf-8"))
+    _say(f"[{variant}] {notebook.stem}: done in {time.perf_counter() - started:.1f} s "
+         f"(execute {executed_s:.1f} s) -> {out_html.name} ({out_html.stat().st_size:,} bytes)")
+    return out_html
 
 
-def write_summary(params_file: Path, out: Path, notebooks: list[Path] | None = None) -> Path:
-    """Merge the variant's notebook fragments into ``summary.json`` (deterministic: sorted
-    keys, no timestamps), next to the variant's reports."""
+def write_summary(variant_dir: Path, variant: str, notebook_stems: list[str]) -> Path:
+    """Merge the notebook parts into ``summary.json`` (deterministic: sorted keys, no
+    timestamps) and drop the parts."""
     from .dataset import data_version
 
-    spec = read_report_spec(params_file)
-    variant = Path(params_file).stem
-    notebooks = notebooks or sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
+    spec = read_report_spec(paths.PARAMS_DIR / f"{variant}.yaml")
     parts = {}
-    for nb in notebooks:
-        fragment = summary_fragment_path(variant, nb.stem)
-        if not fragment.exists():
-            raise RenderError(f"summary for {variant}: {nb.stem} has not been rendered")
-        parts[nb.stem] = json.loads(fragment.read_text(encoding="utf-8"))
+    for stem in notebook_stems:
+        part = variant_dir / f"{stem}.summary.json"
+        if not part.exists():
+            raise RenderError(f"summary for {variant}: {stem} has not been rendered")
+        parts[stem] = json.loads(part.read_text(encoding="utf-8"))
     summary = {"variant": variant, "title": spec["title"],
                "as_of": spec["parameters"].get("as_of"), "data_version": data_version(),
                "notebooks": parts}
-    _atomic_write(out, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    _say(f"[{variant}] summary: {_rel(out)}")
+    out = variant_dir / "summary.json"
+    atomic_write(out, (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8"))
     return out
 
 
-def report_entries(params_dir: Path | None = None, reports_dir: Path | None = None) -> list[dict]:
-    """What ``reports/index.html`` lists: each variant, its as-of date and its rendered files."""
-    params_dir = params_dir or paths.PARAMS_DIR
+def report_entries(reports_dir: Path | None = None) -> list[dict]:
+    """What ``reports/index.html`` lists: each variant, its data date and its files."""
     reports_dir = reports_dir or paths.REPORTS_DIR
     entries = []
-    for params_file in sorted(params_dir.glob("*.yaml")):
+    for params_file in specs.variant_files():
         spec = read_report_spec(params_file)
+        summary_path = reports_dir / params_file.stem / "summary.json"
         as_of = spec["parameters"].get("as_of")
-        files = sorted((reports_dir / params_file.stem).glob("*.html"))
+        if summary_path.exists():
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
+            snap = summary["notebooks"].get("01-contributions", {}).get("figures", {}).get(
+                "snapshot", {})
+            as_of = snap.get("as_of", as_of)
+        files = sorted((reports_dir / params_file.stem).glob("[0-9]*.html"))
         entries.append({"variant": params_file.stem, "title": spec["title"],
-                        "description": spec.get("description", ""),
-                        "as_of": as_of.isoformat() if isinstance(as_of, dt.date) else as_of,
+                        "description": spec.get("description", ""), "as_of": as_of,
                         "files": [{"name": f.name, "href": f"{params_file.stem}/{f.name}",
-                                   "bytes": f.stat().st_size,
-                                   "title": _html_title(f)} for f in files]})
+                                   "bytes": f.stat().st_size, "title": _html_title(f)}
+                                  for f in files]})
     return entries
 
 
@@ -318,117 +280,251 @@ def _html_title(path: Path) -> str:
 
 
 def write_index(out: Path, data_version: str) -> Path:
-    """Write ``reports/index.html``: every variant with its as-of date and links to its reports."""
-    from html import escape
+    """Write ``reports/index.html``: every variant with its data date and links."""
+    from .present import index_page
 
-    entries = report_entries(reports_dir=out.parent)
-    items = []
-    for e in entries:
-        links = "".join(
-            f'<li><a href="{escape(f["href"])}">{escape(f["title"])}</a> '
-            f'<span class="meta">({f["bytes"] / 1024:,.0f} KB)</span></li>' for f in e["files"])
-        items.append(
-            f'<section><h2>{escape(e["title"])}</h2>'
-            f'<p class="meta">Data as of {escape(str(e["as_of"] or "all data"))} · variant '
-            f'<code>{escape(e["variant"])}</code></p><p>{escape(e["description"])}</p>'
-            f'<ul>{links or "<li>not rendered yet</li>"}</ul></section>')
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Haiti MSS reports</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #1a202c; }}
-h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-bottom: 0.2rem; }}
-.meta {{ color: #555; font-size: 0.9rem; }} section {{ border-top: 1px solid #ddd; padding-top: 0.5rem; }}
-</style></head><body>
-<h1>The Kenya-led Multinational Security Support mission in Haiti: reports</h1>
-<p>Who pledged what, who delivered what and when, the funding gap, and what the deployment
-shortfall cost. Every number is computed from the sourced dataset (data version
-<code>{escape(data_version)}</code>); each report works offline.</p>
-{''.join(items)}
-</body></html>
-"""
+    page = index_page(report_entries(reports_dir=out.parent), data_version)
     bad = offline.problems(page, extra_paths=(str(paths.ROOT),))
     if bad:
         raise RenderError("reports/index.html would not be safe to share: " + "; ".join(bad))
-    _atomic_write(out, page.encode("utf-8"))
-    _say(f"index: {_rel(out)} lists {sum(len(e['files']) for e in entries)} report(s)")
+    atomic_write(out, page.encode("utf-8"))
+    _say(f"index: {_rel(out)} lists "
+         f"{sum(len(e['files']) for e in report_entries(out.parent))} report(s)")
     return out
 
 
 # ---------------------------------------------------------------------------------------------
-# Rendering every variant: only what is out of date, on every core
+# Rendering every variant: only what is out of date, on every core, published per variant
 
 
 def shared_inputs() -> list[Path]:
-    """What every rendered report depends on: the data, the scenarios and the package (code,
-    templates). A report is also stale when its own notebook or parameter file is newer."""
+    """What every rendered report depends on: the data, the scenarios, the package (code,
+    templates) and the lock of installed packages."""
     data = paths.data_dir()
-    found = [*sorted(data.glob("*.csv")), paths.schema_path(data),
-             *sorted(paths.SCENARIOS_DIR.glob("*.yaml"))]
-    return found + [p for p in sorted(paths.PACKAGE_DIR.rglob("*"))
-                    if p.suffix in (".py", ".j2", ".json", ".css")]
+    found = [*sorted(data.glob("*.csv")), paths.schema_path(data), data / "README.md",
+             *sorted(paths.SCENARIOS_DIR.glob("*.yaml")), paths.ROOT / "requirements.txt",
+             specs.variants_file()]
+    found += [p for p in sorted(paths.PACKAGE_DIR.rglob("*"))
+              if p.suffix in (".py", ".j2", ".json", ".css")]
+    return [p for p in found if p.exists()]
 
 
-def stale_reports(reports_dir: Path | None = None) -> list[tuple[Path, Path, Path]]:
-    """(notebook, params file, output) for every report that is missing or older than its
-    inputs, slowest notebooks first so that parallel workers finish together."""
+def stale_reports(reports_dir: Path | None = None) -> dict[str, list[Path]]:
+    """Per variant, the notebooks whose report is missing or older than its inputs."""
     reports_dir = reports_dir or paths.REPORTS_DIR
-    notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
     shared = max(p.stat().st_mtime_ns for p in shared_inputs())  # once, not per report
-    jobs = []
-    for params_file in sorted(paths.PARAMS_DIR.glob("*.yaml")):
-        for nb in notebooks:
-            out = reports_dir / params_file.stem / f"{nb.stem}.html"
+    out = {}
+    for params_file in specs.variant_files():
+        todo = []
+        for nb in notebooks():
+            page = reports_dir / params_file.stem / f"{nb.stem}.html"
             newest = max(shared, nb.stat().st_mtime_ns, params_file.stat().st_mtime_ns)
-            if not out.exists() or out.stat().st_mtime_ns < newest:
-                jobs.append((nb, params_file, out))
-    return sorted(jobs, key=lambda j: ("model" not in j[0].stem, j[0].stem, j[1].stem))
+            if not page.exists() or page.stat().st_mtime_ns < newest:
+                todo.append(nb)
+        if todo or not (reports_dir / params_file.stem / "summary.json").exists():
+            out[params_file.stem] = todo
+    return out
+
+
+def recover(reports_dir: Path) -> None:
+    """Clean up after an interrupted run: a variant caught between the two renames of a swap
+    gets its previous folder back; staging folders and temporary files go."""
+    if not reports_dir.exists():
+        return
+    for old in reports_dir.glob(f"{OLD_PREFIX}*"):
+        variant = old.name[len(OLD_PREFIX):].rsplit(".", 1)[0]
+        target = reports_dir / variant
+        if not target.exists():
+            os.replace(old, target)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for staging in reports_dir.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(staging, ignore_errors=True)
+    for tmp in reports_dir.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+    for running in reports_dir.rglob(".*.running-*.ipynb"):
+        running.unlink(missing_ok=True)
+
+
+def _stage(reports_dir: Path, variant: str, rerender: list[Path]) -> Path:
+    """A staging folder for ``variant`` holding the current files of every notebook that is
+    not re-rendered (their HTML, tables and summary parts), mtimes kept."""
+    staging = reports_dir / f"{STAGING_PREFIX}{variant}.{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    current = reports_dir / variant
+    summary = {}
+    if (current / "summary.json").exists():
+        summary = json.loads((current / "summary.json").read_text(encoding="utf-8"))
+    redo = {nb.stem for nb in rerender}
+    for nb in notebooks():
+        if nb.stem in redo:
+            continue
+        page = current / f"{nb.stem}.html"
+        part = summary.get("notebooks", {}).get(nb.stem)
+        if not page.exists() or part is None:
+            raise RenderError(f"internal: {variant}/{nb.stem} should be re-rendered")
+        shutil.copy2(page, staging / page.name)
+        (staging / "tables").mkdir(exist_ok=True)
+        for table in part.get("tables", []):
+            shutil.copy2(current / table, staging / table)
+        (staging / f"{nb.stem}.summary.json").write_text(
+            json.dumps(part, indent=2, sort_keys=True), encoding="utf-8")
+    return staging
+
+
+def _swap(reports_dir: Path, variant: str, staging: Path) -> None:
+    """Replace the variant's folder by the staging folder: two renames on one filesystem; an
+    interruption between them is repaired by :func:`recover` on the next run."""
+    target = reports_dir / variant
+    old = reports_dir / f"{OLD_PREFIX}{variant}.{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _render_job(job):
-    """Run in a worker process: render one report; return an error message or None."""
-    notebook, params_file, out, parameters = job
+    """Run in a worker process: render one report into its staging folder; return an error
+    message or None."""
+    notebook, params_file, out_dir, parameters = job
     try:
-        render_notebook(notebook, params_file, out, parameters=parameters)
+        render_notebook(notebook, params_file, out_dir, parameters=parameters)
     except (ParameterError, RenderError) as exc:
         return str(exc)
+    except OSError as exc:
+        return _disk_message(exc, out_dir)
     return None
 
 
+def _disk_message(exc: OSError, where: Path) -> str:
+    reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "the filesystem is read-only",
+              errno.EACCES: "permission denied", errno.EDQUOT: "the disk quota is exceeded"}.get(
+        exc.errno, exc.strerror or str(exc))
+    return (f"cannot write {_rel(where)}: {reason}; the previous reports are untouched")
+
+
+def _worker_init():
+    # A worker dies with its parent's interrupt handling, never by itself half-way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _kill_tree(pids) -> None:
+    """Stop worker processes and every process they started (the kernels run in sessions of
+    their own, so a signal to our process group does not reach them)."""
+    import psutil
+
+    procs = []
+    for pid in pids:
+        try:
+            parent = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            continue
+        procs += parent.children(recursive=True) + [parent]
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(procs, timeout=1)
+
+
+class _Interrupted(Exception):
+    pass
+
+
 def render_all(jobs: int | None = None) -> int:
-    """Render every stale report with ``jobs`` worker processes (default: one per core), then
-    each changed variant's summary.json and reports/index.html. Every variant's parameters
-    are checked before anything runs. Returns the number of failed reports (the index is
-    only rewritten when none failed)."""
+    """Render every stale report with ``jobs`` worker processes (default: one per core),
+    publish each variant whose reports all rendered, then write reports/index.html. Every
+    variant's parameters are checked before anything runs. Returns the number of failed
+    reports."""
     from concurrent.futures import ProcessPoolExecutor
 
     from .dataset import data_version
 
-    notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
-    variants = sorted(paths.PARAMS_DIR.glob("*.yaml"))
-    resolved = {v: resolve_parameters(v, notebooks) for v in variants}  # fail before running
-    todo = stale_reports()
-    _say(f"render: {len(todo)} of {len(variants) * len(notebooks)} report(s) to render"
-         + (f" on {jobs or os.cpu_count()} worker(s)" if todo else ", all up to date"))
-    failures = []
-    if todo:
-        work = [(nb, v, out, resolved[v][nb]) for nb, v, out in todo]
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for message in pool.map(_render_job, work):
+    reports_dir = paths.REPORTS_DIR
+    nbs = notebooks()
+    variants = specs.variant_files()
+    resolved = {v.stem: resolve_parameters(v, nbs) for v in variants}  # fail before running
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        recover(reports_dir)
+        todo = stale_reports(reports_dir)
+    except OSError as exc:
+        raise RenderError(_disk_message(exc, reports_dir)) from None
+    n_jobs = sum(len(v) for v in todo.values())
+    _say(f"render: {n_jobs} of {len(variants) * len(nbs)} report(s) to render"
+         + (f" on {jobs or os.cpu_count()} worker(s)" if n_jobs else ", all up to date"))
+    failures: list[str] = []
+    staged: dict[str, Path] = {}
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def interrupted(signum, frame):
+        raise _Interrupted(signal.Signals(signum).name)
+
+    pool = None
+    try:
+        for sig in previous:
+            signal.signal(sig, interrupted)
+        try:
+            for variant, rerender in todo.items():
+                staged[variant] = _stage(reports_dir, variant, rerender)
+        except OSError as exc:
+            raise RenderError(_disk_message(exc, reports_dir)) from None
+        work = [(nb, paths.PARAMS_DIR / f"{variant}.yaml", staged[variant],
+                 resolved[variant][nb]) for variant, rerender in todo.items() for nb in rerender]
+        work.sort(key=lambda j: ("model" not in j[0].stem, j[0].stem, j[1].stem))
+        failed_variants = set()
+        if work:
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+            for job, message in zip(work, pool.map(_render_job, work), strict=True):
                 if message:
                     failures.append(message)
+                    failed_variants.add(job[1].stem)
                     _say(f"error: {message}")
-    for v in variants:
-        summary = paths.REPORTS_DIR / v.stem / "summary.json"
-        pages = [paths.REPORTS_DIR / v.stem / f"{nb.stem}.html" for nb in notebooks]
-        if all(p.exists() for p in pages) and (not summary.exists() or any(
-                p.stat().st_mtime_ns > summary.stat().st_mtime_ns for p in pages)):
-            write_summary(v, summary, notebooks)
-    if failures:
-        _say(f"render: {len(failures)} report(s) failed; the previous versions are untouched")
-        return len(failures)
-    write_index(paths.REPORTS_DIR / "index.html", data_version())
-    return 0
+            pool.shutdown()
+            pool = None
+        for variant, staging in staged.items():
+            if variant in failed_variants:
+                shutil.rmtree(staging, ignore_errors=True)
+                continue
+            try:
+                write_summary(staging, variant, [nb.stem for nb in nbs])
+                for part in staging.glob("*.summary.json"):
+                    part.unlink()
+                _swap(reports_dir, variant, staging)
+            except OSError as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise RenderError(_disk_message(exc, reports_dir / variant)) from None
+            _say(f"[{variant}] published: {_rel(reports_dir / variant)}")
+        # A variant whose parameter file is gone leaves the reports and the index.
+        names = {v.stem for v in variants}
+        for folder in reports_dir.iterdir():
+            if folder.is_dir() and not folder.name.startswith(".") and folder.name not in names \
+                    and (folder / "summary.json").exists():
+                shutil.rmtree(folder)
+                _say(f"render: removed {_rel(folder)} (its variant no longer exists)")
+        if failures:
+            _say(f"render: {len(failures)} report(s) failed; the previous versions are "
+                 f"untouched")
+            return len(failures)
+        try:
+            write_index(reports_dir / "index.html", data_version())
+        except OSError as exc:
+            raise RenderError(_disk_message(exc, reports_dir / "index.html")) from None
+        return 0
+    except (_Interrupted, KeyboardInterrupt) as exc:
+        if pool is not None:
+            _kill_tree(list(pool._processes))  # noqa: SLF001 - the pool offers no kill
+            pool.shutdown(wait=False, cancel_futures=True)
+        for staging in staged.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        recover(reports_dir)
+        name = exc.args[0] if exc.args else "SIGINT"
+        raise KeyboardInterrupt(name) from None
+    finally:
+        for staging in staged.values():  # published ones were renamed away already
+            shutil.rmtree(staging, ignore_errors=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

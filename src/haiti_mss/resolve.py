@@ -199,6 +199,36 @@ def _collapse(obs: pd.DataFrame) -> pd.DataFrame:
                                          ).reset_index(drop=True)
 
 
+def event_records(events: pd.DataFrame) -> list[tuple]:
+    """One contributor's strength events as (date, event, count, source_rank, relief) tuples,
+    sorted by date: the form :func:`strength_at` reads fast."""
+    if events.empty:
+        return []
+    caveat = events["caveat"].astype(object).where(events["caveat"].notna(), "")
+    rows = zip(events["date"], events["event"], events["count"].astype(int),
+               events["source_rank"].astype(int), caveat == "relief", strict=True)
+    return sorted(rows, key=lambda r: (r[0], r[3]))
+
+
+def strength_at(records: list[tuple], on: pd.Timestamp):
+    """See :func:`strength_on`; ``records`` from :func:`event_records`."""
+    upto = [r for r in records if r[0] <= on]
+    stocks = [r for r in upto if r[1] == "deployed"]
+    flows = [r for r in upto if r[1] in FLOW_EVENTS and not r[4]]
+    if stocks:
+        last = stocks[-1]  # sorted by date, then source rank: the best count of the last day
+        start, since = last[2], last[0]
+        later = [r for r in flows if r[0] > since]
+        basis = "reported count" if not later else "reported count + later flows"
+    elif flows:
+        start, since, later, basis = 0, None, flows, "sum of arrivals"
+    else:
+        return 0, "no arrival reported", None, None
+    net = sum(r[2] if r[1] == "arrived" else -r[2] for r in later)
+    used = [d for d in [since, later[-1][0] if later else None] if d is not None]
+    return max(int(start + net), 0), basis, since, max(used) if used else None
+
+
 def strength_on(events: pd.DataFrame, on: pd.Timestamp) -> tuple[int, str, pd.Timestamp | None,
                                                                    pd.Timestamp | None]:
     """One contributor's strength on ``on`` from its resolved events: the last reported
@@ -206,22 +236,12 @@ def strength_on(events: pd.DataFrame, on: pd.Timestamp) -> tuple[int, str, pd.Ti
     (a relief rotation replaces people and changes nothing); with no head-count, arrivals less
     departures. Returns (strength, basis, date of the head-count used, date of the last
     figure used)."""
-    own = events[events["date"] <= on]
-    stocks = own[own["event"] == "deployed"]
-    flows = own[own["event"].isin(FLOW_EVENTS) & (own["caveat"].fillna("") != "relief")]
-    if not stocks.empty:
-        last = stocks.sort_values(["date", "source_rank"]).iloc[-1]
-        start, since = int(last["count"]), last["date"]
-        later = flows[flows["date"] > since]
-        basis = "reported count" if later.empty else "reported count + later flows"
-    elif not flows.empty:
-        start, since, later, basis = 0, None, flows, "sum of arrivals"
-    else:
-        return 0, "no arrival reported", None, None
-    net = (later.loc[later["event"] == "arrived", "count"].sum()
-           - later.loc[later["event"] == "departed", "count"].sum())
-    used = [d for d in [since, later["date"].max() if not later.empty else None] if d is not None]
-    return max(int(start + net), 0), basis, since, max(used) if used else None
+    return strength_at(event_records(events), pd.Timestamp(on))
+
+
+def _by_contributor(strength: pd.DataFrame, mission: str) -> dict[str, list[tuple]]:
+    own = strength[(strength["mission"] == mission) & (strength["contributor_iso3"] != "")]
+    return {who: event_records(ev) for who, ev in own.groupby("contributor_iso3")}
 
 
 def _strength_events(events: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFrame:
@@ -237,7 +257,7 @@ def _strength_events(events: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFra
         handover = m.start
         old = strength[(strength["mission"] == m.replaces) & (strength["contributor_iso3"] != "")]
         for who, own in old.groupby("contributor_iso3"):
-            count, _, _, last = strength_on(own, handover - pd.Timedelta(days=1))
+            count, _, _, last = strength_at(event_records(own), handover - pd.Timedelta(days=1))
             if count or last is not None:
                 carried.append({"mission": m.mission, "contributor_iso3": who,
                                 "event": "deployed", "date": handover, "count": count,
@@ -250,14 +270,13 @@ def _strength_events(events: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFra
     return strength
 
 
-def _mission_total(mission: str, on: pd.Timestamp, strength: pd.DataFrame,
+def _mission_total(mission: str, on: pd.Timestamp, parts: dict[str, list[tuple]],
                    stated: pd.DataFrame, carried_total: dict) -> dict:
     """The mission's head-count on ``on``: the latest total a source stated (or, for a
     successor before its first stated total, what it took over), rolled forward by the change
-    in the sum of contributors since; with neither, the sum of contributors."""
-    own = strength[strength["mission"] == mission]
-    per = {who: strength_on(ev, on) for who, ev in own[own["contributor_iso3"] != ""]
-           .groupby("contributor_iso3")}
+    in the sum of contributors since; with neither, the sum of contributors. ``parts`` are the
+    contributors' event records (:func:`_by_contributor`)."""
+    per = {who: strength_at(rec, on) for who, rec in parts.items()}
     summed = sum(v[0] for v in per.values())
     last_parts = max([v[3] for v in per.values() if v[3] is not None], default=None)
     st = stated[(stated["mission"] == mission) & (stated["date"] <= on)]
@@ -273,12 +292,9 @@ def _mission_total(mission: str, on: pd.Timestamp, strength: pd.DataFrame,
                 "stated_date": None, "sum_of_contributors": summed, "fact_id": None,
                 "source_id": None, "last_reported": last_parts}
     date, value, fact_id, source_id = anchor
-    at_anchor = sum(strength_on(ev, date)[0] for _, ev in own[own["contributor_iso3"] != ""]
-                    .groupby("contributor_iso3"))
+    at_anchor = sum(strength_at(rec, date)[0] for rec in parts.values())
     change = summed - at_anchor
-    basis = ("total stated by a source" if not fact_id else "total stated by a source")
-    if not fact_id:
-        basis = "total taken over at the handover"
+    basis = "total stated by a source" if fact_id else "total taken over at the handover"
     if change:
         basis += f" ({'+' if change > 0 else ''}{change:,} in contributors' figures since)"
     last = max([d for d in (date, last_parts) if d is not None])
@@ -306,8 +322,8 @@ def _carried_totals(missions, strength, stated) -> dict:
     out = {}
     for m in missions.itertuples():
         if isinstance(m.replaces, str) and (missions["mission"] == m.replaces).any():
-            before = _mission_total(m.replaces, m.start - pd.Timedelta(days=1), strength,
-                                    stated, {})
+            before = _mission_total(m.replaces, m.start - pd.Timedelta(days=1),
+                                    _by_contributor(strength, m.replaces), stated, {})
             out[m.mission] = (m.start, before["total"])
     return out
 
@@ -316,13 +332,12 @@ def _series(missions, strength, stated, carried, as_of) -> tuple[pd.DataFrame, p
     per_rows, total_rows = [], []
     for m in missions.itertuples():
         last = as_of if m.end is None or pd.isna(m.end) else min(as_of, m.end - pd.Timedelta(days=1))
-        own = strength[(strength["mission"] == m.mission) & (strength["contributor_iso3"] != "")]
-        by_who = dict(list(own.groupby("contributor_iso3")))
+        parts = _by_contributor(strength, m.mission)
         for month in month_ends(m.start, last):
-            for who, ev in by_who.items():
+            for who, rec in parts.items():
                 per_rows.append({"month_end": month, "mission": m.mission,
-                                 "contributor_iso3": who, "deployed": strength_on(ev, month)[0]})
-            total = _mission_total(m.mission, month, strength, stated, carried)
+                                 "contributor_iso3": who, "deployed": strength_at(rec, month)[0]})
+            total = _mission_total(m.mission, month, parts, stated, carried)
             total_rows.append({"month_end": month, "mission": m.mission, **total})
     per = pd.DataFrame(per_rows, columns=["month_end", "mission", "contributor_iso3", "deployed"])
     totals = pd.DataFrame(total_rows)

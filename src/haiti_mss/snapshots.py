@@ -125,7 +125,7 @@ class Snapshot:
         s = self.state
         current = s.current_mission
         out: dict = {"as_of": _iso(s.as_of), "data_version": s.data_version,
-                     "data_date": _iso(s.view.data_date) if s.view.as_of is not None else None,
+                     "data_date": _iso(s.view.data_date),
                      "current_mission": current, "missions": {}}
         names = list(s.missions["mission"]) + sorted(
             set(s.contributors["mission"]) - set(s.missions["mission"]))

@@ -53,18 +53,26 @@ def as_timestamp(value) -> pd.Timestamp:
 
 
 QUALIFIER_RANK = {"exact": 2, "about": 1, "at_least": 0, "at_most": 0}
+_WINDOW = pd.Timedelta(days=WINDOW_DAYS)
 
 
-def _quality_order(frame: pd.DataFrame) -> pd.DataFrame:
+def _text(v) -> str:
+    return "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _order(rows: list[dict]) -> list[dict]:
     """Candidates best first: originator kind, independent corroboration (distinct
     originators stating the same value the same way), directness, exactness, date, first
-    report."""
-    support = frame.groupby("same_key")["originator"].transform("nunique")
-    exact = frame["qualifier"].fillna("exact").map(QUALIFIER_RANK).fillna(2)
-    return frame.assign(_support=support, _exact=exact).sort_values(
-        ["source_rank", "_support", "directness_rank", "_exact", "obs_date", "reported_date",
-         "fact_id"],
-        ascending=[False, False, False, False, False, True, True], kind="mergesort")
+    report, first row."""
+    support: dict[str, set] = {}
+    for r in rows:
+        support.setdefault(r["_same"], set()).add(r["_originator"])
+
+    def key(r):
+        return (-r["_rank"], -len(support[r["_same"]]), -r["_direct"], -r["_exact"],
+                -r["_obs"].value, r["_reported"].value, r["_fact"])
+
+    return sorted(rows, key=key)
 
 
 def choose(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
@@ -73,9 +81,9 @@ def choose(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
 
     ``facts`` needs ``group_id`` (or the ``by`` keys), ``fact_id``, ``refers_to_date``,
     ``reported_date``, ``source_rank``, ``directness_rank``, ``originator``, ``disputed``,
-    ``caveat`` and ``stock`` (True for a stock quantity). ``value`` is the column compared
-    across reports (the range is taken on it); ``same`` are the columns that make two reports
-    "the same value" (default: ``value``).
+    ``caveat``, ``qualifier`` and ``stock`` (True for a stock quantity). ``value`` is the
+    column compared across reports (the range is taken on it); ``same`` are the columns that
+    make two reports "the same value" (default: ``value``).
 
     Returns ``(observations, decisions)``: one row per observation (a stock group has one per
     observation date, an event group one) with ``date`` (the date the value describes),
@@ -88,111 +96,103 @@ def choose(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
     if facts.empty:
         empty = facts.assign(outcome=pd.Series(dtype=str), reason=pd.Series(dtype=str))
         return pd.DataFrame(columns=columns), empty
-    frame = facts.copy()
-    # "The same value" is the same number stated the same way: "more than 900" and "nearly
-    # 900" are two different statements.
-    frame["same_key"] = _key(frame, same + ["qualifier"])
-    frame["value_key"] = _key(frame, same)
-    caveat = frame["caveat"].fillna("")
-    frame["usable"] = ~frame["disputed"] & ~caveat.isin(EXCLUDED_CAVEATS)
-    frame["obs_date"] = frame["refers_to_date"]
-    observations, decisions = [], []
-    for _, group in frame.groupby(by, sort=False, dropna=False):
-        n_reports = len(group)
-        usable = group[group["usable"]].copy()
-        outcome = pd.Series("excluded", index=group.index)
-        reason = pd.Series("", index=group.index)
-        for idx in group.index[~group["usable"]]:
-            row = group.loc[idx]
-            reason[idx] = (f"disputed: {row['dispute_note']}" if row["disputed"]
-                           else f"flagged as a {caveat[idx]} count")
-        if not usable.empty:
-            if bool(usable["stock"].iloc[0]):
-                picks = _choose_stock(usable)
-            else:
-                picks = [_choose_event(usable)]
-            for i, (winner, members) in enumerate(picks):
-                chosen = usable.loc[winner]
-                values = usable.loc[members, value].astype(float)
-                observations.append((winner, chosen["obs_date"], values.min(), values.max(),
-                                     n_reports, i == len(picks) - 1))
-                for idx in members:
-                    if idx == winner:
-                        outcome[idx], reason[idx] = "chosen", "chosen by the rule"
-                    else:
-                        outcome[idx] = "lost"
-                        reason[idx] = _why_lost(usable.loc[idx], chosen, value)
-            in_any = {m for _, members in picks for m in members}
-            for idx in usable.index:
-                if idx not in in_any:
-                    outcome[idx] = "lost"
-                    reason[idx] = "superseded by a later revision"
-        decisions.append(group.assign(outcome=outcome, reason=reason))
+    frame = facts.reset_index(drop=True)
+    groups: dict[tuple, list[dict]] = {}
+    never = pd.Timestamp.min
+    for i, r in enumerate(frame.to_dict(orient="records")):
+        caveat = _text(r.get("caveat"))
+        qualifier = _text(r.get("qualifier")) or "exact"
+        # "The same value" is the same number stated the same way: "more than 900" and
+        # "nearly 900" are two different statements.
+        vkey = "|".join(_text(r[c]) for c in same)
+        rec = {"_i": i, "_fact": r["fact_id"], "_value": r[value], "_vkey": vkey,
+               "_same": f"{vkey}|{qualifier}", "_rank": int(r["source_rank"]),
+               "_direct": int(r["directness_rank"]), "_exact": QUALIFIER_RANK.get(qualifier, 2),
+               "_originator": _text(r.get("originator")) or r["source_id"],
+               "_date": r["refers_to_date"] if pd.notna(r["refers_to_date"]) else never,
+               "_reported": r["reported_date"] if pd.notna(r["reported_date"]) else never,
+               "_stock": bool(r["stock"]), "_caveat": caveat, "_disputed": bool(r["disputed"]),
+               "_dispute": _text(r.get("dispute_note"))}
+        rec["_usable"] = not rec["_disputed"] and caveat not in EXCLUDED_CAVEATS
+        groups.setdefault(tuple(_text(r[k]) for k in by), []).append(rec)
+    n = len(frame)
+    outcome, reason = [""] * n, [""] * n
+    observations = []
+    for rows in groups.values():
+        for r in rows:
+            if not r["_usable"]:
+                outcome[r["_i"]] = "excluded"
+                reason[r["_i"]] = (f"disputed: {r['_dispute']}" if r["_disputed"]
+                                   else f"flagged as a {r['_caveat']} count")
+        usable = [r for r in rows if r["_usable"]]
+        if not usable:
+            continue
+        picks = _stock_picks(usable) if usable[0]["_stock"] else [_event_pick(usable)]
+        for k, (winner, members) in enumerate(picks):
+            values = [float(m["_value"]) for m in members]
+            observations.append((winner["_i"], winner["_obs"], min(values), max(values),
+                                 len(rows), k == len(picks) - 1))
+            for m in members:
+                if m is winner:
+                    outcome[m["_i"]], reason[m["_i"]] = "chosen", "chosen by the rule"
+                else:
+                    outcome[m["_i"]], reason[m["_i"]] = "lost", _why_lost(m, winner)
+        for r in usable:
+            if not outcome[r["_i"]]:
+                outcome[r["_i"]], reason[r["_i"]] = "lost", "superseded by a later revision"
     if observations:
-        idx, dates, low, high, n, latest = map(list, zip(*observations, strict=True))
-        obs = frame.loc[idx].assign(date=dates, value_low=low, value_high=high, n_reports=n,
-                                    latest=latest)
+        idx, dates, low, high, count, latest = map(list, zip(*observations, strict=True))
+        obs = frame.loc[idx].assign(date=pd.to_datetime(dates), value_low=low,
+                                    value_high=high, n_reports=count, latest=latest)
     else:
-        obs = frame.iloc[:0].assign(date=pd.NaT, value_low=np.nan, value_high=np.nan,
-                                    n_reports=0, latest=False)
-    obs = obs.drop(columns=["same_key", "value_key", "usable", "obs_date"])
-    obs["date"] = pd.to_datetime(obs["date"])
+        obs = frame.iloc[:0].assign(date=pd.Series(dtype="datetime64[ns]"),
+                                    value_low=np.nan, value_high=np.nan, n_reports=0,
+                                    latest=False)
     obs = obs.sort_values(["date", "fact_id"]).reset_index(drop=True)
-    dec = pd.concat(decisions).drop(columns=["same_key", "value_key", "usable", "obs_date"])
+    dec = frame.assign(outcome=outcome, reason=reason)
     return obs, dec.sort_values("fact_id").reset_index(drop=True)
 
 
-def _key(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One text key per row from ``columns`` (missing cells as empty text)."""
-    parts = [frame[c].map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float)
-                                                                     and np.isnan(v)) else str(v))
-             for c in columns]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + "|" + part
-    return out
-
-
-def _first_dates(usable: pd.DataFrame) -> pd.Series:
+def _first_dates(rows: list[dict]) -> None:
     """A re-report of a value the group already holds keeps the date it was first reported."""
-    return usable.groupby("value_key")["refers_to_date"].transform("min")
+    first: dict[str, pd.Timestamp] = {}
+    for r in rows:
+        first[r["_vkey"]] = min(first.get(r["_vkey"], r["_date"]), r["_date"])
+    for r in rows:
+        r["_obs"] = first[r["_vkey"]]
 
 
-def _choose_event(usable: pd.DataFrame):
-    revisions = usable[usable["caveat"].fillna("") == "revision"]
+def _event_pick(usable: list[dict]):
+    revisions = [r for r in usable if r["_caveat"] == "revision"]
     candidates = usable
-    if not revisions.empty:
-        since = revisions["refers_to_date"].max() - pd.Timedelta(days=WINDOW_DAYS)
-        candidates = usable[usable["refers_to_date"] >= since]
-    candidates = candidates.assign(obs_date=_first_dates(candidates))
-    ordered = _quality_order(candidates)
-    winner = ordered.index[0]
-    usable.loc[candidates.index, "obs_date"] = candidates["obs_date"]
-    return winner, list(candidates.index)
+    if revisions:
+        since = max(r["_date"] for r in revisions) - _WINDOW
+        candidates = [r for r in usable if r["_date"] >= since]
+    _first_dates(candidates)
+    return _order(candidates)[0], candidates
 
 
-def _choose_stock(usable: pd.DataFrame):
+def _stock_picks(usable: list[dict]):
     """Observations of a stock, oldest first: clusters of reports within the window."""
-    usable["obs_date"] = _first_dates(usable)
-    remaining = usable.sort_values("obs_date")
+    _first_dates(usable)
+    remaining = sorted(usable, key=lambda r: r["_obs"].value)
     picks = []
-    while not remaining.empty:
-        latest = remaining["obs_date"].max()
-        members = remaining[remaining["obs_date"] >= latest - pd.Timedelta(days=WINDOW_DAYS)]
-        winner = _quality_order(members).index[0]
-        picks.append((winner, list(members.index)))
-        remaining = remaining.drop(members.index)
+    while remaining:
+        latest = remaining[-1]["_obs"]
+        members = [r for r in remaining if r["_obs"] >= latest - _WINDOW]
+        picks.append((_order(members)[0], members))
+        remaining = [r for r in remaining if r["_obs"] < latest - _WINDOW]
     return picks[::-1]
 
 
-def _why_lost(row: pd.Series, chosen: pd.Series, value: str) -> str:
-    if row["same_key"] == chosen["same_key"]:
-        return f"same value as the chosen report {chosen['fact_id']}"
-    if row["source_rank"] != chosen["source_rank"]:
-        return f"outranked by {chosen['fact_id']} (a better kind of source)"
-    if row["directness_rank"] != chosen["directness_rank"]:
-        return f"outranked by {chosen['fact_id']} (a more direct copy of the source)"
-    return f"outranked by {chosen['fact_id']} (more independent sources, or a later date)"
+def _why_lost(row: dict, chosen: dict) -> str:
+    if row["_same"] == chosen["_same"]:
+        return f"same value as the chosen report {chosen['_fact']}"
+    if row["_rank"] != chosen["_rank"]:
+        return f"outranked by {chosen['_fact']} (a better kind of source)"
+    if row["_direct"] != chosen["_direct"]:
+        return f"outranked by {chosen['_fact']} (a more direct copy of the source)"
+    return f"outranked by {chosen['_fact']} (more independent sources, or a later date)"
 
 
 def collapse_types(rows: pd.DataFrame, value: str = "count",

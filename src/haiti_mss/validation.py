@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 from pathlib import Path
 
@@ -38,9 +39,38 @@ FACT_TABLES = ["personnel", "money", "requirements", "context", "in_kind"]
 
 
 def load_schema(data_dir: Path) -> dict:
-    """The data package descriptor, parsed."""
+    """The data package descriptor, parsed (validation has checked it; see
+    :func:`schema_problems`)."""
     with open(paths.schema_path(data_dir), encoding="utf-8") as fh:
         return json.load(fh)
+
+
+SAFE_TABLE_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.csv$")
+
+
+def schema_problems(data_dir: Path) -> tuple[dict | None, list[DataProblem]]:
+    """The descriptor if it can be used, and what is wrong with it: not JSON, no resources,
+    or a table path that leaves data/ (an absolute path, a folder, '..')."""
+    shown = "data/datapackage.json"
+    try:
+        schema = load_schema(data_dir)
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [DataProblem(shown, None, None, str(exc), "a readable UTF-8 file")]
+    except json.JSONDecodeError as exc:
+        return None, [DataProblem(shown, None, None, f"line {exc.lineno}, column {exc.colno}: "
+                                  f"{exc.msg}", "valid JSON")]
+    resources = schema.get("resources") if isinstance(schema, dict) else None
+    if not isinstance(resources, list) or not resources:
+        return None, [DataProblem(shown, None, "resources", None, "a list of table resources")]
+    problems = []
+    for i, res in enumerate(resources):
+        path = res.get("path") if isinstance(res, dict) else None
+        if not isinstance(path, str) or not SAFE_TABLE_PATH.match(path):
+            problems.append(DataProblem(shown, None, f"resources[{i}].path",
+                                        None if path is None else str(path),
+                                        "the name of a CSV file inside data/ (no folders, no "
+                                        "'..', no absolute path)"))
+    return (None if problems else schema), problems
 
 
 def _display(path: Path, data_dir: Path) -> str:
@@ -122,7 +152,10 @@ def _check_cells(data_dir: Path, schema: dict, readable: set[str]) -> list[DataP
                         f"an existing {'/'.join(err.reference_field_names)} in {target}",
                     ))
             elif err.type == "primary-key":
-                continue  # the same duplicate is reported as a unique-error on its column
+                keys = by_name[task.name]["schema"].get("primaryKey", [])
+                if len(keys) > 1:  # a one-column key is reported as a unique-error on it
+                    problems.append(DataProblem(shown, data_row, "+".join(keys), None,
+                                                "a unique combination of " + ", ".join(keys)))
             else:
                 field = getattr(err, "field_name", None)
                 cell = getattr(err, "cell", None)
@@ -159,6 +192,45 @@ def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, format="%Y-%m-%d", errors="coerce")
 
 
+# Text that may span lines; every other cell is one line.
+MULTILINE = {"notes", "locator", "derivation", "description", "text", "title", "ceiling_note",
+             "dispute_note", "basis", "date_note"}
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+NEWLINE = re.compile(r"[\n\r]")
+PLAIN_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]{1,3})?$")
+REQUIRED_ROWS = ("sources", "personnel", "money", "mandates", "fx_rates", "model_parameters")
+# The most a single row may plausibly hold: beyond this a number is a typo, not a fact.
+MAX_PEOPLE = 100_000
+MAX_USD = 100e9
+MAX_ITEMS = 100_000
+
+
+def _check_text_and_numbers(name: str, frame: pd.DataFrame, resource: dict, add) -> None:
+    """Every cell: no control or direction-override characters (no line break outside free
+    text); every number written plainly in ASCII digits, finite, without underscores."""
+    numeric = {f["name"] for f in resource["schema"]["fields"]
+               if f["type"] in ("number", "integer")}
+    for column in frame.columns:
+        values = frame[column].dropna()
+        for idx, value in values.items():
+            text = str(value)
+            if CONTROL.search(text):
+                add(name, idx, column, text.encode("unicode_escape").decode()[:60],
+                    "text without control or direction-override characters")
+            elif column not in MULTILINE and NEWLINE.search(text):
+                add(name, idx, column, text.encode("unicode_escape").decode()[:60],
+                    "one line (a line break inside this cell)")
+            if column in numeric and (not PLAIN_NUMBER.match(text.strip())
+                                      or not math.isfinite(float(text))):
+                add(name, idx, column, text,
+                    "a plain finite number in ASCII digits (no underscores, no INF or NaN)")
+
+
+def _number(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column].where(frame[column].map(
+        lambda v: isinstance(v, str) and bool(PLAIN_NUMBER.match(v.strip())))), errors="coerce")
+
+
 def _check_rules(data_dir: Path, schema: dict, readable: set[str],
                  today: dt.date) -> list[DataProblem]:
     """Layer 3: rules across cells and tables."""
@@ -169,7 +241,46 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
     lo, hi = pd.Timestamp(EARLIEST_DATE), pd.Timestamp(today)
 
     def add(table, idx, column, value, expected):
-        problems.append(DataProblem(shown[table], int(idx) + 1, column, value, expected))
+        problems.append(DataProblem(shown[table], None if idx is None else int(idx) + 1,
+                                    column, value, expected))
+
+    for name, frame in tables.items():
+        _check_text_and_numbers(name, frame, res[name], add)
+        if name in REQUIRED_ROWS and frame.empty:
+            add(name, None, None, None, "at least one row (the table has only its header)")
+        if "locator" in frame:
+            blank = frame["locator"].fillna("").str.strip().str.len() < 3
+            for idx in frame.index[blank & frame["locator"].notna()]:
+                add(name, idx, "locator", frame.at[idx, "locator"],
+                    "a locator of at least 3 characters that are not spaces")
+
+    rates = {}
+    if "fx_rates" in tables:
+        fx = tables["fx_rates"]
+        rate = _number(fx, "rate")
+        for idx in fx.index[rate.notna() & (rate <= 0)]:
+            add("fx_rates", idx, "rate", fx.at[idx, "rate"], "a rate above zero")
+        for idx in fx.index[rate.notna() & (rate > 1e6)]:
+            add("fx_rates", idx, "rate", fx.at[idx, "rate"], "a rate below 1,000,000")
+        per_usd = rate.where(fx["quote"] == "units_per_usd", 1 / rate.where(rate > 0))
+        rates = per_usd.groupby(fx["currency"]).max().to_dict()
+    for name, column, limit, what in (("personnel", "count", MAX_PEOPLE, "people"),
+                                      ("in_kind", "quantity", MAX_ITEMS, "items"),
+                                      ("context", "value", 1e9, "")):
+        if name in tables:
+            values = _number(tables[name], column)
+            for idx in tables[name].index[values.notna() & (values > limit)]:
+                add(name, idx, column, tables[name].at[idx, column],
+                    f"at most {limit:,.0f} {what}".rstrip() + " in one row (a typo?)")
+    for name in ("money", "requirements"):
+        if name in tables:
+            frame = tables[name]
+            amount = _number(frame, "amount")
+            per = frame["currency"].map(lambda c: 1.0 if c == "USD" else rates.get(c, 1.0))
+            usd = amount / per.astype(float)
+            for idx in frame.index[usd.notna() & (usd > MAX_USD)]:
+                add(name, idx, "amount", frame.at[idx, "amount"],
+                    "at most 100 billion US dollars in one row (a typo?)")
 
     date_columns = {
         "sources": ["date_published", "date_accessed"],
@@ -280,11 +391,14 @@ def _check_rules(data_dir: Path, schema: dict, readable: set[str],
 
 
 def _check_restatements(name: str, frame: pd.DataFrame, add) -> None:
-    """A restatement points at another row of the same quantity, and chains end."""
-    by_id = frame.set_index("fact_id", drop=False)
-    by_id = by_id[~by_id.index.duplicated()]
+    """A restatement points at another row of the same quantity, and chains end: checked in
+    time linear in the table (each row's chain is walked once)."""
+    by_id = frame.drop_duplicates("fact_id").set_index("fact_id", drop=False)
+    parent = {f: r for f, r in zip(by_id["fact_id"], by_id["restates_id"], strict=True)
+              if isinstance(r, str)}
     keys = RESTATEMENT_KEYS[name]
-    for idx, row in frame[frame["restates_id"].notna()].iterrows():
+    rows = frame[frame["restates_id"].notna()]
+    for idx, row in rows.iterrows():
         target = row["restates_id"]
         if target == row["fact_id"]:
             add(name, idx, "restates_id", target, "the id of another row, not the row itself")
@@ -298,14 +412,23 @@ def _check_restatements(name: str, frame: pd.DataFrame, add) -> None:
                 add(name, idx, key, "" if pd.isna(mine) else mine,
                     f"the same {key} as the row it restates ({target}: "
                     f"{'' if pd.isna(theirs) else theirs})")
-        seen, current = {row["fact_id"]}, target
-        while current in by_id.index and pd.notna(by_id.at[current, "restates_id"]):
-            current = by_id.at[current, "restates_id"]
-            if current in seen:
-                add(name, idx, "restates_id", target,
-                    "a chain of restatements that ends (found a loop)")
-                break
-            seen.add(current)
+    # Loops: colour each row once (0 unseen, 1 on the current walk, 2 known to end).
+    state: dict[str, int] = {}
+    looping: set[str] = set()
+    for start in parent:
+        walk, node = [], start
+        while node in parent and state.get(node, 0) == 0 and node != parent[node]:
+            state[node] = 1
+            walk.append(node)
+            node = parent[node]
+        if state.get(node) == 1 or node in looping:
+            looping.update(walk)
+        for w in walk:
+            state[w] = 2
+    index_of = {f: i for i, f in zip(frame.index, frame["fact_id"], strict=True)}
+    for fact in sorted(looping):
+        add(name, index_of[fact], "restates_id", parent[fact],
+            "a chain of restatements that ends (found a loop)")
 
 
 def find_problems(data_dir: Path | None = None, today: dt.date | None = None) -> list[DataProblem]:
@@ -316,7 +439,9 @@ def find_problems(data_dir: Path | None = None, today: dt.date | None = None) ->
     if not schema_file.is_file():
         return [DataProblem(_display(schema_file, data_dir) if schema_file.is_relative_to(data_dir)
                             else str(schema_file.name), None, None, None, "the schema file to exist")]
-    schema = load_schema(data_dir)
+    schema, problems = schema_problems(data_dir)
+    if schema is None:
+        return problems
     problems, readable = _check_files(data_dir, schema)
     problems += _check_cells(data_dir, schema, readable)
     problems += _check_rules(data_dir, schema, readable, today)
