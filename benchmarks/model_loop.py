@@ -35,38 +35,49 @@ def simulate_one(setting: Setting, p: dict[str, float], z_common: float, z_own, 
                             + p["fulfil_own_sd"] * z_own[c])
         else:
             phi = 1.0
-        contributors.append((phi * pledge / tranche, month, lag))
+        kept = float(np.round(phi * pledge))
+        contributors.append((kept, math.ceil(kept / tranche), month, lag))
     deployed = float(setting.initial_deployed)
-    pool = balance = received = fixed_so_far = 0.0
+    sent = [0.0] * len(contributors)
+    balance = 0.0
+    started = deployed > 0
+    s_tf = max(p["tf_share"], 1e-9)
+    m_fwd = max(p["prefund_months"], 1.0)
+    frozen = setting.frozen if setting.frozen is not None else [0.0] * setting.months
     path = []
     for t in range(setting.months):
-        ready = 0.0
-        for target, month, lag in contributors:
+        ready = []
+        for kept, contingents, month, lag in contributors:
             progress = min(max((t - (month - 1.0) - lag) / ramp, 0.0), 1.0)
-            ready += math.floor(target * progress) * tranche
+            ready.append(min(math.floor(contingents * progress + 1e-9) * tranche, kept))
         departures = math.floor(p["attrition"] * deployed)
+        share_left = 1.0 - departures / deployed if deployed > 0 else 1.0
         deployed -= departures
-        pool = max(pool - departures, 0.0)
+        sent = [x * share_left for x in sent]
         base = p["base_capacity_late"] if t >= p["base_expand_month"] else p["base_capacity_early"]
         bases = math.ceil(min(base, setting.ceiling) / max(p["base_size"], 1.0))
-        fixed_month = p["cost_fixed_month"] * max(bases, 1.0) if t >= p["lag_min"] else 0.0
+        fixed_month = p["cost_fixed_month"] * max(bases, 1.0)
         capacity = setting.ceiling
         if "logistics" in gates:
             capacity = min(capacity, base)
         receipt = setting.receipts[t] * p["funding_scale"]
         cash = balance + receipt
-        received += receipt
-        fixed_so_far += fixed_month
+        spendable = max(cash - min(frozen[t] * p["funding_scale"], cash), 0.0)
         if "funding" in gates:
-            months_paid = max(t - math.ceil(p["lag_min"]), 0.0) + max(p["prefund_months"], 1.0)
-            afford = math.floor(max(received - p["tf_share"] * fixed_so_far, 0.0)
-                                / max(p["tf_share"] * p["cost_person_month"] * months_paid, 1e-9))
+            afford = math.floor((spendable / s_tf - m_fwd * fixed_month
+                                 + p["cost_arrival"] * deployed)
+                                / max(m_fwd * p["cost_person_month"] + p["cost_arrival"], 1e-9))
             capacity = min(capacity, max(afford, deployed))
-        arrivals = min(max(ready - pool, 0.0), max(capacity - deployed, 0.0))
+        waiting = [max(r - x, 0.0) for r, x in zip(ready, sent, strict=True)]
+        total_waiting = sum(waiting)
+        arrivals = min(total_waiting, max(capacity - deployed, 0.0))
+        if total_waiting > 0:
+            sent = [x + w / total_waiting * arrivals for x, w in zip(sent, waiting, strict=True)]
         deployed += arrivals
-        pool += arrivals
-        cost = p["cost_person_month"] * deployed + fixed_month + p["cost_arrival"] * arrivals
-        balance = cash - min(p["tf_share"] * cost, cash)
+        started = started or deployed > 0
+        cost = (p["cost_person_month"] * deployed + (fixed_month if started else 0.0)
+                + p["cost_arrival"] * arrivals)
+        balance = cash - min(s_tf * cost, spendable)
         path.append(deployed)
     return path
 

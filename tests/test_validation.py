@@ -429,6 +429,6 @@ def test_the_restatement_walk_is_linear():
                               "restates_id": [None] + [f"c-{i - 1}" for i in range(1, n)],
                               "indicator": "idp", "geography": "HTI"})
         started = time.perf_counter()
-        found = []
-        _check_restatements("context", frame, lambda *a: found.append(a))
+        found: list = []
+        _check_restatements("context", frame, lambda *a, out=found: out.append(a))
         assert found == [] and time.perf_counter() - started < 2.0, n

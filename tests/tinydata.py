@@ -53,13 +53,16 @@ def build(folder: Path, *, personnel=(), money=(), sources=(), requirements=(), 
     shutil.copy(REPO_DATA / "datapackage.json", folder / "datapackage.json")
     shutil.copy(REPO_DATA / "README.md", folder / "README.md")
     fx = list(csv.DictReader(open(REPO_DATA / "fx_rates.csv", encoding="utf-8")))
+    refs = {name: list(csv.DictReader(open(REPO_DATA / f"{name}.csv", encoding="utf-8")))
+            for name in ("reference_missions", "reference_points", "reference_pledges")}
     params = list(csv.DictReader(open(REPO_DATA / "model_parameters.csv", encoding="utf-8")))
     real_sources = {r["source_id"]: r for r in
                     csv.DictReader(open(REPO_DATA / "sources.csv", encoding="utf-8"))}
     given = {s["source_id"]: s for s in sources}
     needed = {r["source_id"] for table in (personnel, money, requirements, context, MANDATES)
               for r in table}
-    needed |= {r["source_id"] for r in fx + params if r.get("source_id")}
+    needed |= {r["source_id"] for r in fx + params + sum(refs.values(), [])
+               if r.get("source_id")}
     out_sources = []
     for sid in sorted(needed):
         if sid in given:
@@ -83,4 +86,6 @@ def build(folder: Path, *, personnel=(), money=(), sources=(), requirements=(), 
     write_table(folder, "fx_rates", fx)
     write_table(folder, "model_parameters", params)
     write_table(folder, "gaps", list(gaps))
+    for name, rows in refs.items():
+        write_table(folder, name, rows)
     return folder

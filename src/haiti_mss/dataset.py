@@ -47,6 +47,10 @@ class Dataset:
     fx_rates: pd.DataFrame
     version: str
     in_kind: pd.DataFrame | None = None
+    # Other missions' history (2003-2017): known long before either mission, not cut by date.
+    reference_missions: pd.DataFrame | None = None
+    reference_points: pd.DataFrame | None = None
+    reference_pledges: pd.DataFrame | None = None
     model_parameters: pd.DataFrame | None = None
     gaps: pd.DataFrame | None = None
     as_of: pd.Timestamp | None = None

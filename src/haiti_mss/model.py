@@ -48,9 +48,10 @@ class Setting:
     ceiling: float                       # mandate ceiling or planned strength used as cap
     pledges: np.ndarray                  # (C,) personnel pledged per contributor
     pledge_month: np.ndarray             # (C,) month index of each pledge (>= 0)
-    receipts: np.ndarray                 # (T,) trust-fund receipts per month, USD
+    receipts: np.ndarray                 # (T,) trust-fund receipts per month, USD (deposit dates)
     contributors: tuple[str, ...] = ()
     initial_deployed: float = 0.0        # already on the ground at month 0 (a successor force)
+    frozen: np.ndarray | None = None     # (T,) cash in the fund that cannot be spent (a freeze)
 
     @property
     def month_index(self) -> pd.DatetimeIndex:
@@ -59,7 +60,8 @@ class Setting:
 
 @dataclass
 class Run:
-    """The paths of one model run: arrays of shape (draws, months)."""
+    """The paths of one model run: arrays of shape (draws, months); ``by_contributor`` is
+    (draws, months, contributors) when the run tracked contributors."""
 
     deployed: np.ndarray
     ready: np.ndarray
@@ -71,6 +73,7 @@ class Run:
     unpaid: np.ndarray
     cost: np.ndarray
     binding: dict[str, np.ndarray] = field(default_factory=dict)
+    by_contributor: np.ndarray | None = None
 
 
 def _logistic(x):
@@ -92,6 +95,11 @@ def draw_shocks(n: int, contributors: int, seed: int) -> dict[str, np.ndarray]:
     }
 
 
+def take(shocks: dict[str, np.ndarray], index) -> dict[str, np.ndarray]:
+    """The shocks of the draws in ``index`` (for publishing exactly the fitted pairs)."""
+    return {k: v[index] for k, v in shocks.items()}
+
+
 def _gamma_from_normal(z, shape, scale):
     """Gamma variate with the given shape and scale from a standard normal ``z``
     (Wilson-Hilferty), so one set of shocks serves every parameter draw."""
@@ -99,18 +107,24 @@ def _gamma_from_normal(z, shape, scale):
     return shape * scale * np.maximum(1.0 - c + z * np.sqrt(c), 0.0) ** 3
 
 
-def ready_path(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.ndarray],
-               pledges_kept: bool = False) -> np.ndarray:
-    """Cumulative personnel ready to fly, per month and draw: (T, N), time-major so that each
-    month is one contiguous row."""
+def ready_by_contributor(setting: Setting, p: dict[str, np.ndarray],
+                         shocks: dict[str, np.ndarray], pledges_kept: bool = False,
+                         summed: bool = False) -> np.ndarray:
+    """Cumulative personnel ready to fly, per month, draw and contributor: (T, N, C), or
+    (T, N) summed over contributors when ``summed``.
+
+    A contributor sends ``round(share x pledge)`` people in contingents of ``tranche``; the
+    last contingent may be partial, so a pledge smaller than one contingent still deploys
+    (150 + 78 kept with every gate open deliver 228)."""
     n = p["lag_mean"].shape[0]
+    c_n = len(setting.pledges)
     t = np.arange(setting.months, dtype=float)[:, None]
-    ready = np.zeros((setting.months, n))
+    ready = np.zeros((setting.months, n) if summed else (setting.months, n, c_n))
     shape = np.maximum(p["lag_shape"][:, None], 1e-3)
     scale = np.maximum(p["lag_mean"][:, None] - p["lag_min"][:, None], 0.0) / shape
     lags = p["lag_min"][:, None] + _gamma_from_normal(shocks["z_lag"], shape, scale)
     if pledges_kept:
-        phi = np.ones((n, len(setting.pledges)))
+        phi = np.ones((n, c_n))
     else:
         phi = _logistic(_logit(p["fulfil_mean"])[:, None]
                         + p["fulfil_shock_sd"][:, None] * shocks["z_common"][:, None]
@@ -118,66 +132,88 @@ def ready_path(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.
     tranche = np.maximum(p["tranche"], 1.0)
     ramp = np.maximum(p["ramp_months"], 1.0)
     for c, (pledge, month) in enumerate(zip(setting.pledges, setting.pledge_month, strict=True)):
-        target = phi[:, c] * pledge / tranche
+        kept = np.round(phi[:, c] * pledge)
+        contingents = np.ceil(kept / tranche)
         progress = np.clip((t - (month - 1.0) - lags[:, c]) / ramp, 0.0, 1.0)
-        ready += np.floor(target * progress) * tranche
+        path = np.minimum(np.floor(contingents * progress + 1e-9) * tranche, kept)
+        if summed:
+            ready += path
+        else:
+            ready[:, :, c] = path
     return ready
 
 
+def ready_path(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.ndarray],
+               pledges_kept: bool = False) -> np.ndarray:
+    """Cumulative personnel ready to fly, per month and draw: (T, N), time-major."""
+    return ready_by_contributor(setting, p, shocks, pledges_kept, summed=True)
+
+
 def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.ndarray],
-             gates: tuple[str, ...] = GATES) -> Run:
-    """Run the model for every draw at once. ``gates`` lists the gates that are on."""
+             gates: tuple[str, ...] = GATES, track_contributors: bool = False) -> Run:
+    """Run the model for every draw at once. ``gates`` lists the gates that are on.
+
+    The money gate is liquidity: the fund's spendable cash (received less spent, less any
+    frozen amount) must cover, for ``prefund_months`` ahead, its share of the running costs of
+    everyone on the ground and of the bases, plus its share of the arrival costs of the new
+    personnel. Fixed costs start with the first personnel on the ground. Running short never
+    withdraws anyone."""
     n, months = p["lag_mean"].shape[0], setting.months
-    ready = ready_path(setting, p, shocks, pledges_kept="pledges" not in gates)
+    kept_all = "pledges" not in gates
+    if track_contributors:
+        by_c = ready_by_contributor(setting, p, shocks, pledges_kept=kept_all)
+        ready = by_c.sum(axis=2)
+    else:
+        # Without tracking, totals are enough: arrivals never exceed a contributor's waiting
+        # people and leavers go home from every contributor alike, so no contributor is ever
+        # "over-sent" and total waiting = total ready - total sent.
+        ready = ready_by_contributor(setting, p, shocks, pledges_kept=kept_all, summed=True)
+        by_c = ready[:, :, None]
     receipts = setting.receipts[:, None] * p["funding_scale"][None, :]   # (T, N)
-    # Time-major storage: each month's values are one contiguous row (much faster to write).
+    frozen = (np.zeros(months) if setting.frozen is None else setting.frozen)[:, None] \
+        * p["funding_scale"][None, :]
     out = {k: np.zeros((months, n)) for k in
            ("deployed", "arrivals", "departures", "balance", "spent", "unpaid", "cost")}
     binding = {k: np.zeros((months, n), dtype=bool) for k in ("ceiling", "base", "money", "ready")}
     deployed = np.full(n, float(setting.initial_deployed))
-    # Pledged people sent and still owed (leavers are replaced from the ready pool); a successor
-    # force's initial personnel are not drawn from its new pledges.
-    arrived_pool = np.zeros(n)
+    c_n = by_c.shape[2]
+    sent_c = np.zeros((n, c_n))        # pledged people sent and still owed per contributor
+    on_c = np.zeros((n, c_n))          # on the ground per contributor
+    track = np.zeros((months, n, c_n)) if track_contributors else None
     balance = np.zeros(n)
-    received = np.zeros(n)
-    fixed_so_far = np.zeros(n)
+    started = deployed > 0
     c_var, c_fix, c_dep = p["cost_person_month"], p["cost_fixed_month"], p["cost_arrival"]
-    base_size, s_tf, m_fwd = p["base_size"], p["tf_share"], np.maximum(p["prefund_months"], 0.0)
+    base_size, s_tf = p["base_size"], np.maximum(p["tf_share"], 1e-9)
+    m_fwd = np.maximum(p["prefund_months"], 1.0)
     for t in range(months):
         departures = np.floor(p["attrition"] * deployed)
+        share_left = np.where(deployed > 0, 1.0 - departures / np.maximum(deployed, 1e-9), 1.0)
         deployed = deployed - departures
-        arrived_pool = np.maximum(arrived_pool - departures, 0.0)
+        # Leavers go home from every contributor alike, and must be replaced from its pledge.
+        on_c = on_c * share_left[:, None]
+        sent_c = sent_c * share_left[:, None]
         capacity = np.full(n, setting.ceiling)
         base = np.where(t >= p["base_expand_month"], p["base_capacity_late"],
                         p["base_capacity_early"])
-        # Fixed costs follow the logistics plan (bases built; headquarters running from the
-        # earliest month a contingent could be ready, lag_min), not the head-count that money
-        # or pledges allowed: so opening a gate can never make the mission poorer by starting
-        # its fixed costs earlier.
         bases = np.ceil(np.minimum(base, setting.ceiling) / np.maximum(base_size, 1.0))
-        fixed_month = np.where(t >= p["lag_min"], c_fix * np.maximum(bases, 1.0), 0.0)
         base_binds = np.zeros(n, dtype=bool)
         if "logistics" in gates:
             base_binds = base < capacity
             capacity = np.minimum(capacity, base)
         cash = balance + receipts[t]
-        received = received + receipts[t]
-        fixed_so_far = fixed_so_far + fixed_month
+        spendable = np.maximum(cash - np.minimum(frozen[t], cash), 0.0)
+        fixed_month = c_fix * np.maximum(bases, 1.0)
         money_binds = np.zeros(n, dtype=bool)
         if "funding" in gates:
-            # The head-count the fund can sustain: what it has received, less its share of the
-            # fixed costs so far, pays for N people from the month the mission could start
-            # (lag_min) through prefund_months ahead. Money / (USD per person-month x months)
-            # is a head-count, not person-months; it depends on receipts, not on how many were
-            # sent, so more money never lowers strength (a cash-balance gate would let a
-            # poorer fund that deployed later overtake a richer one that paid salaries sooner).
-            months_paid = np.maximum(t - np.ceil(p["lag_min"]), 0.0) + np.maximum(m_fwd, 1.0)
-            afford = np.floor(np.maximum(received - s_tf * fixed_so_far, 0.0)
-                              / np.maximum(s_tf * c_var * months_paid, 1e-9))
+            # The most people N the fund can carry: spendable / share >= months ahead x
+            # (cost per person x N + fixed costs) + arrival cost x (N - those already there).
+            afford = np.floor((spendable / s_tf - m_fwd * fixed_month + c_dep * deployed)
+                              / np.maximum(m_fwd * c_var + c_dep, 1e-9))
             afford = np.maximum(afford, deployed)  # running short never withdraws anyone
             money_binds = afford < capacity
             capacity = np.minimum(capacity, afford)
-        waiting = np.maximum(ready[t] - arrived_pool, 0.0)
+        waiting_c = np.maximum(by_c[t] - sent_c, 0.0)
+        waiting = waiting_c.sum(axis=1)
         room = np.maximum(capacity - deployed, 0.0)
         arrivals = np.minimum(waiting, room)
         blocked = room < waiting
@@ -185,18 +221,27 @@ def simulate(setting: Setting, p: dict[str, np.ndarray], shocks: dict[str, np.nd
         binding["money"][t] = blocked & money_binds
         binding["base"][t] = blocked & ~money_binds & base_binds
         binding["ceiling"][t] = blocked & ~money_binds & ~base_binds
+        # Arrivals come from every contributor in proportion to who is waiting.
+        split = np.where(waiting[:, None] > 0, waiting_c / np.maximum(waiting, 1e-9)[:, None], 0)
+        arrive_c = split * arrivals[:, None]
+        sent_c = sent_c + arrive_c
+        on_c = on_c + arrive_c
         deployed = deployed + arrivals
-        arrived_pool = arrived_pool + arrivals
-        cost = c_var * deployed + fixed_month + c_dep * arrivals
+        started = started | (deployed > 0)
+        fixed_now = np.where(started, fixed_month, 0.0)
+        cost = c_var * deployed + fixed_now + c_dep * arrivals
         due = s_tf * cost
-        spent = np.minimum(due, cash)
+        spent = np.minimum(due, spendable)
         balance = cash - spent
+        if track is not None:
+            track[t] = on_c
         for key, value in (("deployed", deployed), ("arrivals", arrivals),
                            ("departures", departures), ("balance", balance), ("spent", spent),
                            ("unpaid", due - spent), ("cost", cost)):
             out[key][t] = value
     # Callers get (draws, months) views of the time-major arrays.
     return Run(ready=ready.T, receipts=receipts.T, binding={k: v.T for k, v in binding.items()},
+               by_contributor=None if track is None else track.transpose(1, 0, 2),
                **{k: v.T for k, v in out.items()})
 
 

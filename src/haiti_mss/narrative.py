@@ -196,39 +196,110 @@ def funding_summary(overview: dict) -> str:
     return f'<div class="mss-summary"><strong>In short</strong><ul>{"".join(items)}</ul></div>'
 
 
+def _pm(value) -> str:
+    return f"{value:,.0f} person-months"
+
+
 def model_summary(report) -> str:
-    """Executive summary of the shortfall model (HTML), every figure computed."""
-    a = report.analysis
-    pml = a.person_months_lost().set_index("reference")
-    split = a.loss_split().set_index("cause")
+    """What the shortfall report shows, observed facts first (HTML), every figure computed.
+    A person-month is one person deployed for one month."""
     projection = bool(report.scenario.get("projection"))
-
-    def band(row):
-        return f"{row['median']:,.0f} (80% band {row['p10']:,.0f} to {row['p90']:,.0f})"
-
     items = []
     if projection:
-        items.append(f"<li><strong>This is a projection.</strong> "
-                     f"{escape(report.scenario['description'])}</li>")
-    items.append(f"<li>Against a force at its full {a.setting.ceiling:,.0f} from the start, the "
-                 f"mission fell short by <strong>{band(pml.loc['instant ceiling'])}</strong> "
-                 f"person-months over {a.setting.months} months.</li>")
-    items.append(f"<li>Against what full funding with realistic lags would have delivered: "
-                 f"{band(pml.loc['full funding, realistic lags'])} person-months; against all "
-                 f"pledges kept: {band(pml.loc['all pledges kept'])}.</li>")
-    parts = [f"{c} {split.loc[c, 'share_pct']:.0f}%" for c in ("pledges", "logistics", "funding")]
-    items.append(f"<li>Of the person-months the three gates cost together "
-                 f"({band(split.loc['total'])}), the Shapley split gives: {', '.join(parts)} "
-                 f"(shares of the mean loss; in every draw the three parts add up to the "
-                 f"total).</li>")
-    cal = report.calibration
-    if "holdout_coverage_80" in cal:
-        on = "the MSS's " if projection else ""
-        items.append(f"<li>Calibrated on {int(cal['fit_mask'].sum())} of {on}observed months, the model's "
-                     f"80% band covered {cal['holdout_coverage_80'] * 100:.0f}% of the "
-                     f"{cal['holdout_months']} held-out months (mean error "
-                     f"{cal['holdout_mae']:,.0f} people).</li>")
-    return f'<div class="mss-summary"><strong>In short</strong><ul>{"".join(items)}</ul></div>'
+        a = report.analysis
+        b = a.strength_bands()
+        end = b.iloc[-1]
+        items.append(
+            f"<li><strong>This is a projection</strong>, not a finding. If contributors keep to "
+            f"the pace the MSS kept, with the money promised to the force's trust fund and the "
+            f"personnel pledges on record, the force would have about "
+            f"<strong>{end['median']:,.0f}</strong> people on the ground by "
+            f"{_date(end['month'])} (80% band {end['p10']:,.0f} to "
+            f"{end['p90']:,.0f}), against its ceiling of {a.setting.ceiling:,.0f} uniformed "
+            f"personnel.</li>")
+        return f'<div class="mss-summary"><strong>What this shows</strong><ul>{"".join(items)}</ul></div>'
+    f = report.facts or {}
+    if f:
+        items.append(
+            f"<li>On the record, the mission peaked at <strong>{f['peak']:,}</strong> people "
+            f"({_date(f['peak_date'])}), {f['share_of_planned_at_peak'] * 100:.0f}% of the "
+            f"planned {f['planned']:,.0f}. It took {f['months_to_400']} months from "
+            f"authorization to have 400 on the ground and "
+            + (f"{f['months_to_1000']} to reach 1,000" if f["months_to_1000"] is not None
+               else "never reached 1,000")
+            + f". Over its {f['months']} months it delivered {_pm(f['person_months_delivered'])}"
+            f" (a person-month is one person deployed for one month).</li>")
+    refs = report.references
+    if refs is not None:
+        r = refs.set_index("path")["person_months"]
+        items.append(
+            f"<li>Had it deployed at the pace of other missions, it would have delivered more: "
+            f"{_pm(r.get('UN average', 0))} more at the average pace of five UN missions, "
+            f"{_pm(r.get('MINUSTAH', 0))} more at the pace of the UN's Haiti mission of 2004, but "
+            f"only {_pm(r.get('AMISOM', 0))} more at the pace of the African Union's Somalia "
+            f"mission, which was also paid for by voluntary contributions. (The gap to the full "
+            f"2,500 from the first day, {_pm(r.get('instant', 0))}, is arithmetic, not a standard "
+            f"any mission meets.)</li>")
+    if report.validated is None:
+        items.append("<li><strong>The model could not be tested yet:</strong> no later months "
+                     "were known on this date to score it on, so no figure on this page rests on "
+                     "the model; its estimates are shown further down, labelled as what they "
+                     "are.</li>")
+    elif report.validated:
+        items.append("<li>The model below beats the naive forecasts on the months it was not "
+                     "fitted to, so its estimates are shown as findings, with their bands.</li>")
+    else:
+        items.append(
+            "<li><strong>The model does not beat a naive forecast.</strong> On the months it was "
+            "not fitted to, a simple random walk or a straight line predicted the strength as "
+            "well or better (scores below), so <strong>no figure on this page rests on the "
+            "model</strong>. Its estimates are shown further down for transparency, labelled as "
+            "what they are.</li>")
+    ident = report.identification
+    if ident and not ident["identified"]:
+        items.append(
+            f"<li>The data cannot tell apart how much of the shortfall was due to money, to "
+            f"unkept pledges or to logistics: recovering a known split from simulated data "
+            f"missed by {ident['recovery_error_points']:.0f} points on average, and reasonable "
+            f"changes to the assumptions move the split by up to "
+            f"{ident['variant_spread_points']:.0f} points. So no split is given as a finding."
+            f"</li>")
+    return f'<div class="mss-summary"><strong>What this shows</strong><ul>{"".join(items)}</ul></div>'
+
+
+def reference_title(shown: dict) -> str:
+    """A title that states the finding of the reference-path chart."""
+    r = shown["references"].set_index("path")["person_months"]
+    return (f"At the UN-average pace the mission would have delivered {r.get('UN average', 0):,.0f} "
+            f"more person-months; at AMISOM's, {r.get('AMISOM', 0):,.0f} more")
+
+
+def bands_title(report) -> str:
+    """The strength chart's title, saying what the bands are worth."""
+    if report.scenario.get("projection"):
+        return "Projection: strength the force would have if it kept the MSS's pace"
+    if report.validated:
+        return "Model estimate of strength, which beats the naive forecasts"
+    return "Model estimate of strength (not a finding: it does not beat a naive forecast)"
+
+
+def split_note(report) -> str:
+    """The split of the loss between causes: shares only if identified, else why not (HTML)."""
+    ident = report.identification
+    if ident is None:
+        return ""
+    if ident["identified"]:
+        parts = ", ".join(f"{c} {v:.0f}%" for c, v in ident["base"].items())
+        return (f'<p>Split of the loss (model estimate; recovery error '
+                f'{ident["recovery_error_points"]:.0f} points): {parts}.</p>')
+    rows = "".join(
+        f"<li>{escape(label)}: " + ", ".join(f"{c} {v:.0f}%" for c, v in split.items()) + "</li>"
+        for label, split in [("the calibrated assumptions", ident["base"]),
+                             *ident["variants"].items()])
+    return (f'<p class="mss-gap">Not identified: the model gives different splits under '
+            f'assumptions the data cannot decide between, and could not recover a known split '
+            f'from simulated data (mean error {ident["recovery_error_points"]:.0f} points). '
+            f'For transparency only, the model\'s shares under each assumption:</p><ul>{rows}</ul>')
 
 
 def gaps_list(state) -> str:
@@ -255,32 +326,47 @@ def gaps_list(state) -> str:
 
 def model_caption(report) -> str:
     """Caption of the strength chart, naming what the bands are and what the model assumes."""
-    kind = "Projection" if report.scenario.get("projection") else "Model calibrated on observed strength"
+    kind = ("Projection" if report.scenario.get("projection")
+            else "Model estimate, calibrated on the reconstructed strength")
     n = len(next(iter(report.analysis.draws.values())))
-    return (f" {kind}; {n:,} draws. Bands: 80% and 95% of draws. The cap is "
-            f"{report.analysis.setting.ceiling:,.0f} (see the assumptions below).")
+    return (f" {kind}; {n:,} accepted draws, each with its own random path. Bands: 80% and 95% "
+            f"of draws. The cap is {report.analysis.setting.ceiling:,.0f} (see the assumptions "
+            f"below).")
 
 
 def validation_note(report) -> str:
-    """How well the model fits: calibration error, hold-out coverage, backtest (HTML)."""
+    """How the model was fitted and how it scores against naive forecasts (HTML)."""
     cal = report.calibration
-    items = [f"<li>Calibration kept the {cal['kept']:,} closest of {cal['prior']:,} draws; their "
-             f"median mean absolute error on the {int(cal['fit_mask'].sum())} calibration months "
-             f"is {cal['fit_mae']:,.0f} people.</li>"]
-    if "holdout_coverage_80" in cal:
-        items.append(f"<li>Hold-out: the {cal['holdout_months']} later months were not used to "
-                     f"calibrate; the 80% band covers {cal['holdout_coverage_80'] * 100:.0f}% of "
-                     f"them, and the median is off by {cal['holdout_mae']:,.0f} people on average "
-                     f"({cal['holdout_mape_pct']:.0f}%).</li>")
+    sched = cal["schedule"]
+    items = [f"<li>Calibration: approximate Bayesian computation in {len(sched)} rounds "
+             f"({cal['simulations']:,} simulations); the tolerance (mean error in people) fell "
+             f"from {sched[0]['tolerance']:,.0f} to {sched[-1]['tolerance']:,.0f}; "
+             f"{cal['kept']:,} accepted draws.</li>"]
+    hold = cal.get("holdout")
+    if hold:
+        m, best = hold["model"], min(("last_value", "linear_trend", "random_walk"),
+                                     key=lambda k: hold[k]["crps"])
+        items.append(f"<li>Hold-out ({hold['model']['months']} months after "
+                     f"{_date(cal['until'])}, not used to fit): the model's average error score "
+                     f"(CRPS) is {m['crps']:,.0f} people, against {hold[best]['crps']:,.0f} for "
+                     f"the best naive forecast ({best.replace('_', ' ')}); its 80% band covered "
+                     f"{m['coverage_80'] * 100:.0f}% of the months.</li>")
+        prior = cal.get("holdout_prior")
+        if prior:
+            items.append(f"<li>The uncalibrated model scores {prior['crps']:,.0f} on the same "
+                         f"months (80% coverage {prior['coverage_80'] * 100:.0f}%).</li>")
     else:
         items.append('<li class="mss-gap">No later months were known at this date, so nothing '
                      'could be held out.</li>')
     back = report.backtest
-    if back is not None and back.get("backtest_months"):
-        items.append(f"<li>Backtest: calibrated only on facts published by 30 September 2024, the "
-                     f"model's 80% band covered {back['backtest_coverage_80'] * 100:.0f}% of the "
-                     f"{back['backtest_months']} months that followed (mean error "
-                     f"{back['backtest_mae']:,.0f} people).</li>")
+    if back is not None and back.get("backtest"):
+        bt = back["backtest"]
+        best = min(("last_value", "linear_trend", "random_walk"), key=lambda k: bt[k]["crps"])
+        items.append(f"<li>Backtest: fitted only on what was known on 30 September 2024 (data "
+                     f"and parameter sources), the model scored {bt['model']['crps']:,.0f} on the "
+                     f"{back['backtest_months']} months that followed, against "
+                     f"{bt[best]['crps']:,.0f} for the best naive forecast "
+                     f"({best.replace('_', ' ')}).</li>")
     return f"<ul>{''.join(items)}</ul>"
 
 

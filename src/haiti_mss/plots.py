@@ -263,6 +263,45 @@ def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax
     return ax
 
 
+def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: float,
+                         start, ax=None):
+    """The mission's reconstructed strength against the planned strength at other missions'
+    pace (same months since authorization)."""
+    ax = _new_ax(ax)
+    start = pd.Timestamp(start)
+    ax.step(observed["month_end"], observed["total"].astype(float), where="post", color="black",
+            linewidth=2, label="This mission (sources, reconstructed)")
+    styles = {"MINUSTAH": ("#2b6cb0", "--"), "UN average": ("#2f855a", "-."),
+              "AMISOM": ("#c05621", ":")}
+    labels = {"MINUSTAH": "At MINUSTAH's pace (Haiti 2004)",
+              "UN average": "At the UN-average pace", "AMISOM": "At AMISOM's pace (Somalia)"}
+    months = len(observed)
+    for key, (color, dash) in styles.items():
+        own = shares[shares["mission"] == key].set_index("month")["share"]
+        if own.empty:
+            continue
+        m = range(1, months + 1)
+        values = [planned * own.get(k, own.iloc[-1]) for k in m]
+        dates = [start + pd.offsets.MonthEnd(k) for k in m]
+        ax.plot(dates, values, color=color, linestyle=dash, label=labels[key])
+    ax.axhline(planned, color=PALETTE["planned"], linewidth=0.8)
+    ax.text(observed["month_end"].iloc[0], planned, f"planned {planned:,.0f}",
+            color=PALETTE["planned"], fontsize=8, va="bottom")
+    ax.set_ylabel("Personnel on the ground (people)")
+    _month_axis(ax)
+    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    return ax
+
+
+def alt_reference_paths(observed: pd.DataFrame, refs: pd.DataFrame) -> str:
+    r = refs.set_index("path")["person_months"]
+    return (f"Line chart of the mission's strength from {observed['month_end'].iloc[0].date()} "
+            f"to {observed['month_end'].iloc[-1].date()} (peak {observed['total'].max():,.0f}) "
+            f"against reference paths; the shortfall was {r.get('UN average', 0):,.0f} "
+            f"person-months against the UN-average pace and {r.get('AMISOM', 0):,.0f} against "
+            f"AMISOM's.")
+
+
 def plot_split(split: pd.DataFrame, ax=None):
     """The person-months lost to each gate (Shapley shares) with 80% bands."""
     ax = _new_ax(ax, size=(7, 2.8))

@@ -200,3 +200,53 @@ def sources_and_method(state: State) -> dict:
         if view.gaps is not None else pd.DataFrame(),
         "sources": dataset.sources_table(view),
     }
+
+
+def model(report, state: State, dataset_) -> dict:
+    """Report 03: the record against other missions (data), then the model. The reference
+    missions are history (2003-2017), cited from the whole dataset's sources."""
+    from . import analysis, reference
+
+    mission = report.scenario["mission"]
+    out = {"references": report.references, "scores": analysis.scores_table(report),
+           "out_of_sample": None, "observed": None, "shares": None, "planned": None,
+           "start": None, "reference_table": None, "missions_table": None,
+           "reference_sources": []}
+    if report.references is not None:
+        tot = reference._month_ends(state, mission)[["month_end", "total"]]
+        refs = report.references
+        out.update({
+            "observed": tot.reset_index(drop=True),
+            "shares": reference.shares(dataset_),
+            "planned": float(report.analysis.setting.ceiling),
+            "start": state.mission(mission)["start"],
+            "reference_table": pd.DataFrame({
+                "Reference path": refs["reference"],
+                "Short by (person-months)": refs["person_months"].round(0).astype(int),
+                "Delivered by the mission (person-months)":
+                    refs["observed_person_months"].round(0).astype(int),
+                "Months compared": refs["months"]}),
+            "missions_table": reference.reference_table(dataset_).rename(columns={
+                "mission": "Mission", "authorized": "Authorized (uniformed)",
+                "funding": "Paid for by", "authorized_date": "Authorized",
+                "months_to_50pct": "Months to half", "months_to_90pct": "Months to 90%",
+                "share_at_12_months": "Share after 12 months"}),
+            "reference_sources": sorted(set(dataset_.reference_missions["source_id"])
+                                        | set(dataset_.reference_points["source_id"])),
+        })
+        table = out["missions_table"]
+        table["Authorized"] = pd.to_datetime(table["Authorized"]).dt.date.astype(str)
+        table["Share after 12 months"] = (table["Share after 12 months"] * 100).round(0) \
+            .astype("Int64").astype(str) + "%"
+        for col in ("Months to half", "Months to 90%"):
+            table[col] = table[col].map(lambda v: "not within the data" if pd.isna(v)
+                                        else f"{v:.0f}")
+    if report.out_of_sample is not None:
+        oos = report.out_of_sample
+        out["out_of_sample"] = pd.DataFrame({
+            "Mission": oos["mission"], "Parameters": oos["params"],
+            "Points compared": oos["points"],
+            "Average error of the forecast (share, CRPS)": oos["crps_share"],
+            "Median off by (share)": oos["median_abs_error_share"],
+            "80% band covered (%)": (oos["coverage_80"] * 100).round(0)})
+    return out
