@@ -37,7 +37,8 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	@$(UV) pip sync --quiet --python $(PY) --compile-bytecode requirements.txt
 	@$(UV) pip install --quiet --python $(PY) --no-deps --editable .
-	@$(PY) -m haiti_mss kernel
+	@$(PY) -m haiti_mss kernel 2>/dev/null
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(VENV)/bin/nbstripout --install >/dev/null 2>&1 || true; fi
 	@touch $@
 
 $(VALIDATED): $(DATA) $(SRC) $(VENV_STAMP)
@@ -77,8 +78,8 @@ test: $(VENV_STAMP) ## Run the whole test suite (renders, drills and browser che
 test-quick: $(VENV_STAMP) ## Everyday tests: unit, schema, rules, model, as-of (no full renders, no drills)
 	@$(PY) -m pytest -m "not slow and not drill and not browser"
 
-lint: $(VENV_STAMP) ## Check style with ruff
-	@$(VENV)/bin/ruff check src tests benchmarks
+lint: $(VENV_STAMP) ## Check style with ruff (code and notebooks)
+	@$(VENV)/bin/ruff check src tests benchmarks notebooks
 
 lab: $(VENV_STAMP) ## Open JupyterLab on notebooks/ with the project kernel
 	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root

@@ -86,20 +86,37 @@ def _readme(args) -> int:
 
 
 def _kernel(args) -> int:
-    """Register the project kernel in this environment: the venv's Python, and kernel log
-    messages (such as the TCP-without-encryption notice on loopback) kept out of the terminal."""
+    """Register the project kernel: the venv's Python, kernel log messages (such as the
+    TCP-without-encryption notice on loopback) kept out of the terminal. In the venv (default)
+    also configure nbconvert: the offline template usable by name (``--template offline``)
+    and outputs written to build/nbconvert/, never beside the notebooks. ``--user`` installs
+    the kernel where a Jupyter outside the venv finds it."""
     import json
     import sys
 
+    from jupyter_core.paths import jupyter_data_dir
+
+    from . import paths
     from .render import KERNEL_NAME
 
-    folder = Path(sys.prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    base = Path(jupyter_data_dir()) if args.user else Path(sys.prefix) / "share" / "jupyter"
+    folder = base / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
     spec = {"argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
                      "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"],
             "display_name": "Python (haiti-mss)", "language": "python",
             "metadata": {"debugger": True}}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    if not args.user:
+        config = Path(sys.prefix) / "etc" / "jupyter"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "jupyter_nbconvert_config.py").write_text(
+            "# Written by `python -m haiti_mss kernel` (make's set-up step).\n"
+            "c = get_config()  # noqa: F821\n"
+            f"c.TemplateExporter.extra_template_basedirs = [{str(paths.TEMPLATES_DIR)!r}]\n"
+            f"c.FilesWriter.build_directory = {str(paths.ROOT / 'build' / 'nbconvert')!r}\n",
+            encoding="utf-8")
+    print(f"kernel {KERNEL_NAME!r} registered in {folder}", file=sys.stderr)
     return 0
 
 
@@ -139,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="only report whether it is up to date")
     p.set_defaults(func=_readme)
     p = sub.add_parser("kernel", help="register the haiti-mss Jupyter kernel in this environment")
+    p.add_argument("--user", action="store_true",
+                   help="register it for the user, so a Jupyter outside .venv can use it")
     p.set_defaults(func=_kernel)
     p = sub.add_parser("index", help="write reports/index.html")
     p.add_argument("out")

@@ -115,7 +115,7 @@ class Dataset:
         if params is not None:
             known = params[params["reported_date"].isna() | (params["reported_date"] <= cut)]
             # Per parameter: the newest source known by then, else the assumption row.
-            known = known.assign(_when=known["reported_date"].fillna(pd.Timestamp.min))
+            known = known.assign(_when=known["reported_date"].fillna(pd.Timestamp("1900-01-01")))
             params = (known.sort_values(["name", "_when"], kind="mergesort")
                       .groupby("name", sort=False).tail(1).drop(columns="_when")
                       .sort_values("name").reset_index(drop=True))

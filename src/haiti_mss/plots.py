@@ -15,7 +15,10 @@ import pandas as pd  # noqa: E402
 
 PALETTE = {"pledged": "#a0aec0", "deployed": "#2b6cb0", "planned": "#c53030",
            "received": "#2f855a", "gap": "#c05621"}
-DPI = 110
+WIDTH = 4.8       # inches: 461 px wide on screen, so text stays >= 11 px on a 390 px phone
+CSS_DPI = 96      # pixels per inch the page is laid out at
+DPI = 2 * CSS_DPI  # images at twice the screen resolution
+MIN_POINTS = 11   # the smallest type in any chart
 
 
 def set_theme() -> None:
@@ -23,14 +26,38 @@ def set_theme() -> None:
     it (importing seaborn itself costs 0.7 s per notebook; it is loaded only where a chart
     needs one of its palettes)."""
     plt.style.use("seaborn-v0_8-whitegrid")
-    plt.rcParams.update({"font.size": 9.5,"figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
+    plt.rcParams.update({"font.size": MIN_POINTS, "axes.labelsize": MIN_POINTS,
+                         "xtick.labelsize": MIN_POINTS, "ytick.labelsize": MIN_POINTS,
+                         "legend.fontsize": MIN_POINTS, "axes.titlesize": MIN_POINTS + 1,
+                         "figure.dpi": CSS_DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
                          "axes.titlelocation": "left", "figure.autolayout": True,
                          "svg.hashsalt": "haiti-mss",
                          # Text that came from data/ is text: a "$" in a name is not mathematics.
                          "text.parse_math": False})
 
 
-def _new_ax(ax, size=(8, 4.2)):
+# One colour per contributor, in every chart of every report.
+CONTRIBUTOR_COLOURS = {"KEN": "#4c72b0", "GTM": "#dd8452", "SLV": "#55a868", "JAM": "#c44e52",
+                       "BHS": "#8172b3", "BLZ": "#937860", "BEN": "#da8bc3", "TCD": "#8c8c8c",
+                       "BGD": "#ccb974"}
+OTHER_COLOUR = "#64b5cd"
+
+
+def annotate_events(ax, events) -> None:
+    """Mark dated events (votes, a handover) on a time chart: a thin line and a short label."""
+    import matplotlib.dates as mdates
+
+    lo, hi = ax.get_xlim()
+    for when, label in events or ():
+        x = mdates.date2num(pd.Timestamp(when))
+        if not lo <= x <= hi:
+            continue
+        ax.axvline(x, color="#4a5568", linewidth=0.8, linestyle=":")
+        ax.text(x, 1.0, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
+                va="top", ha="right", color="#4a5568")
+
+
+def _new_ax(ax, size=(WIDTH, 4.2)):
     if ax is None:
         _, ax = plt.subplots(figsize=size)
     return ax
@@ -40,7 +67,7 @@ def plot_pledged_vs_deployed(contributors: pd.DataFrame, ax=None, *, ended: bool
     """Horizontal bars: personnel pledged vs deployed per contributor (for an ended mission,
     those on the ground when it ended). The mission's planned strength is not drawn here: it
     is a mission-wide figure, not a per-country one."""
-    ax = _new_ax(ax, size=(8, 0.5 * max(len(contributors), 3) + 1.5))
+    ax = _new_ax(ax, size=(WIDTH, 0.5 * max(len(contributors), 3) + 1.5))
     column = "deployed_at_end" if ended else "deployed"
     frame = contributors.assign(pledged=contributors["pledged"].astype(float).fillna(0),
                                 deployed=contributors[column].astype(float).fillna(0))
@@ -51,9 +78,9 @@ def plot_pledged_vs_deployed(contributors: pd.DataFrame, ax=None, *, ended: bool
     ax.barh([i - 0.2 for i in y], frame["deployed"], height=0.4, color=PALETTE["deployed"],
             label="On the ground at the end" if ended else "On the ground")
     for i, (p, d) in enumerate(zip(frame["pledged"], frame["deployed"], strict=True)):
-        ax.text(d, i - 0.2, f" {int(d):,}", va="center", fontsize=8)
+        ax.text(d, i - 0.2, f" {int(d):,}", va="center")
         if p:
-            ax.text(p, i + 0.2, f" {int(p):,}", va="center", fontsize=8, color="#4a5568")
+            ax.text(p, i + 0.2, f" {int(p):,}", va="center", color="#4a5568")
     ax.set_yticks(list(y), frame["name"])
     ax.set_xlabel("Personnel (people)")
     ax.legend(loc="lower right", frameon=False)
@@ -61,20 +88,20 @@ def plot_pledged_vs_deployed(contributors: pd.DataFrame, ax=None, *, ended: bool
 
 
 def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, totals: pd.DataFrame | None = None,
-                            stated: pd.DataFrame | None = None, planned: int | None = None):
+                            stated: pd.DataFrame | None = None, planned: int | None = None,
+                            events=()):
     """Stacked areas of strength by contributor at each month end, the mission total (line)
     and the totals sources stated (dots)."""
     ax = _new_ax(ax)
     wide = (monthly.astype({"deployed": float})
-            .pivot_table(index="month_end", columns="name", values="deployed", aggfunc="sum")
-            .fillna(0.0))
-    order = wide.iloc[-1].sort_values(ascending=False).index if len(wide) else wide.columns
+            .pivot_table(index="month_end", columns="contributor_iso3", values="deployed",
+                         aggfunc="sum").fillna(0.0))
+    order = wide.max().sort_values(ascending=False).index if len(wide) else wide.columns
     wide = wide[order]
-    import seaborn as sns  # its "deep" palette tells many contributors apart
-
-    colors = sns.color_palette("deep", n_colors=max(len(order), 1))
-    ax.stackplot(wide.index, wide.T.to_numpy(), labels=list(order), colors=colors, alpha=0.9,
-                 step="post")
+    names = dict(zip(monthly["contributor_iso3"], monthly["name"], strict=False))
+    colors = [CONTRIBUTOR_COLOURS.get(c, OTHER_COLOUR) for c in order]
+    ax.stackplot(wide.index, wide.T.to_numpy(), labels=[names.get(c, c) for c in order],
+                 colors=colors, alpha=0.9, step="post")
     if totals is not None and not totals.empty:
         ax.step(totals["month_end"], totals["total"].astype(float), where="post", color="black",
                 linewidth=1.2, label="Mission total")
@@ -84,31 +111,45 @@ def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, totals: pd.DataFr
     if planned:
         ax.axhline(planned, color=PALETTE["planned"], linestyle="--", linewidth=1)
         ax.text(wide.index.min() if len(wide) else 0, planned, f"planned {planned:,}",
-                color=PALETTE["planned"], fontsize=8, va="bottom")
-    ax.set_ylabel("Personnel on the ground (people)")
+                color=PALETTE["planned"], va="bottom")
+    ax.set_ylabel("People on the ground")
     ax.set_xlabel("")
     _month_axis(ax)
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    annotate_events(ax, events)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, frameon=False)
     return ax
 
 
+def _smallest_text_px(fig) -> float:
+    """The smallest type in a figure, in CSS pixels at its natural size."""
+    sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_text().strip()
+             and t.get_visible()]
+    return min(sizes, default=MIN_POINTS) * CSS_DPI / 72.0
+
+
 def figure_html(ax_or_fig, *, title: str, caption: str, source_note: str, alt: str) -> str:
-    """Embed a chart as an inline PNG figure with title, caption, source note and alt text,
-    and close it."""
+    """A chart as an inline PNG (twice the screen resolution) with its title above it, then
+    the caption and source note; ``data-min-text-px`` records the smallest type at natural
+    size, so a browser test can check it stays readable when the image shrinks on a phone."""
     fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.figure
+    fig.canvas.draw()
+    smallest = _smallest_text_px(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'<figure class="mss-figure"><img src="data:image/png;base64,{data}" '
-            f'alt="{escape(alt)}"><figcaption><span class="mss-title">{escape(title)}</span>'
-            f'{escape(caption)}<div class="mss-source">Source: {source_note}</div>'
-            f'</figcaption></figure>')
+    png = buf.getvalue()
+    width = int.from_bytes(png[16:20], "big") * CSS_DPI // DPI
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure class="mss-figure"><p class="mss-title">{escape(title)}</p>'
+            f'<img src="data:image/png;base64,{data}" width="{width}" '
+            f'data-min-text-px="{smallest:.1f}" alt="{escape(alt)}">'
+            f'<figcaption>{escape(caption.strip())}<div class="mss-source">Source: '
+            f'{source_note}</div></figcaption></figure>')
 
 
 def table_html(frame: pd.DataFrame, *, caption: str, source_note: str,
                number_format: str = "{:,.0f}", csv_href: str | None = None,
-               html_columns: tuple[str, ...] = ()) -> str:
+               html_columns: tuple[str, ...] = (), csv_name: str | None = None) -> str:
     """A table that scrolls sideways on a phone, with a caption and source note.
     Missing values are shown as a visible gap ("not reported"), never as zero.
     ``html_columns`` hold markup the package built (links), shown unescaped."""
@@ -121,6 +162,8 @@ def table_html(frame: pd.DataFrame, *, caption: str, source_note: str,
             value = row[c]
             if pd.isna(value):
                 cells.append('<td class="mss-gap">not reported</td>')
+            elif pd.api.types.is_integer_dtype(frame[c]):
+                cells.append(f'<td class="num">{int(value):,}</td>')
             elif pd.api.types.is_numeric_dtype(frame[c]):
                 cells.append(f'<td class="num">{number_format.format(value)}</td>')
             elif isinstance(value, pd.Timestamp):
@@ -130,7 +173,9 @@ def table_html(frame: pd.DataFrame, *, caption: str, source_note: str,
             else:
                 cells.append(f"<td>{escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    download = f' · <a href="{escape(csv_href)}">this table as CSV</a>' if csv_href else ""
+    name = f' download="{escape(csv_name)}"' if csv_name else ""
+    download = (f' · <a href="{escape(csv_href)}"{name}>this table as CSV</a>' if csv_href
+                else "")
     return (f'<div class="mss-table"><table><caption>{escape(caption)}</caption>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
             f'<div class="mss-source">Source: {source_note}{download}</div></div>')
@@ -218,14 +263,14 @@ def plot_trust_fund(monthly: pd.DataFrame, stated: pd.DataFrame | None = None, a
     _money_axis(ax)
     _month_axis(ax)
     ax.set_ylabel("US dollars (cumulative)")
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.legend(loc="upper left", frameon=False)
     return ax
 
 
 def plot_money_by_channel(frame: pd.DataFrame, ax=None):
     """Horizontal bars per donor and channel: promised vs received (USD)."""
     frame = frame.sort_values("promised_usd", ascending=True, na_position="first")
-    ax = _new_ax(ax, size=(8, 0.45 * max(len(frame), 3) + 1.5))
+    ax = _new_ax(ax, size=(WIDTH, 0.45 * max(len(frame), 3) + 1.5))
     labels = [f"{n} · {c.replace('_', ' ')}" for n, c in zip(frame["name"], frame["channel"],
                                                              strict=True)]
     y = range(len(frame))
@@ -233,7 +278,7 @@ def plot_money_by_channel(frame: pd.DataFrame, ax=None):
             color=PALETTE["pledged"], label="Promised")
     ax.barh([i - 0.2 for i in y], frame["received_usd"].fillna(0), height=0.4,
             color=PALETTE["received"], label="Received")
-    ax.set_yticks(list(y), labels, fontsize=8)
+    ax.set_yticks(list(y), labels)
     _money_axis(ax, "x")
     ax.set_xlabel("US dollars")
     ax.legend(loc="lower right", frameon=False)
@@ -259,7 +304,7 @@ def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax
                    label=f"Cap used by the model ({ceiling:,.0f})")
     _month_axis(ax)
     ax.set_ylabel("Personnel deployed (people)")
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.legend(loc="upper left", frameon=False)
     return ax
 
 
@@ -286,10 +331,10 @@ def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: 
         ax.plot(dates, values, color=color, linestyle=dash, label=labels[key])
     ax.axhline(planned, color=PALETTE["planned"], linewidth=0.8)
     ax.text(observed["month_end"].iloc[0], planned, f"planned {planned:,.0f}",
-            color=PALETTE["planned"], fontsize=8, va="bottom")
+            color=PALETTE["planned"], va="bottom")
     ax.set_ylabel("Personnel on the ground (people)")
     _month_axis(ax)
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.legend(loc="upper left", frameon=False)
     return ax
 
 
@@ -304,7 +349,7 @@ def alt_reference_paths(observed: pd.DataFrame, refs: pd.DataFrame) -> str:
 
 def plot_split(split: pd.DataFrame, ax=None):
     """The person-months lost to each gate (Shapley shares) with 80% bands."""
-    ax = _new_ax(ax, size=(7, 2.8))
+    ax = _new_ax(ax, size=(WIDTH, 2.8))
     parts = split[split["cause"] != "total"].sort_values("median")
     y = range(len(parts))
     ax.barh(list(y), parts["median"], color=PALETTE["gap"])
@@ -325,18 +370,18 @@ def plot_density(bands_: pd.DataFrame, benchmarks: dict[str, float], ax=None):
     ax.plot(x, bands_["median"], color=PALETTE["deployed"], label="Police in the capital + mission")
     for (name, value), style in zip(benchmarks.items(), ("--", "-.", ":"), strict=False):
         ax.axhline(value, color="#4a5568", linestyle=style, linewidth=1)
-        ax.text(x.iloc[0], value, f" {value:g} per 1,000: {name}", fontsize=8, va="bottom")
+        ax.text(x.iloc[0], value, f" {value:g} per 1,000: {name}", va="bottom")
     ax.set_yscale("log")
     ax.set_ylabel("Per 1,000 residents (log scale)")
     _month_axis(ax)
-    ax.legend(loc="center right", frameon=False, fontsize=8)
+    ax.legend(loc="center right", frameon=False)
     return ax
 
 
 def plot_tornado(tornado: pd.DataFrame, ax=None, top: int = 10):
     """One-at-a-time swings of person-months lost around the central parameter values."""
     rows = tornado.head(top).iloc[::-1]
-    ax = _new_ax(ax, size=(8, 0.4 * len(rows) + 1.5))
+    ax = _new_ax(ax, size=(WIDTH, 0.4 * len(rows) + 1.5))
     centre = float(rows["central_result"].iloc[0]) if len(rows) else 0.0
     y = range(len(rows))
     ax.barh(list(y), rows["at_low"] - centre, left=centre, color="#90cdf4",
@@ -344,9 +389,9 @@ def plot_tornado(tornado: pd.DataFrame, ax=None, top: int = 10):
     ax.barh(list(y), rows["at_high"] - centre, left=centre, color="#2c5282",
             label="parameter at its high end")
     ax.axvline(centre, color="black", linewidth=1)
-    ax.set_yticks(list(y), rows["parameter"], fontsize=8)
+    ax.set_yticks(list(y), rows["parameter"])
     ax.set_xlabel("Person-months lost against the instant ceiling")
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.legend(loc="lower right", frameon=False)
     return ax
 
 
@@ -366,7 +411,7 @@ def plot_backtest(back: dict, ax=None):
                label="What later reports show")
     _month_axis(ax)
     ax.set_ylabel("Personnel deployed (people)")
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.legend(loc="upper left", frameon=False)
     return ax
 
 
@@ -414,15 +459,14 @@ ORIGINATOR_KINDS = ["un", "government", "mission", "wire_service", "newspaper", 
 
 def plot_sources(sources: pd.DataFrame, ax=None):
     """Facts by the kind of their source's originator."""
-    ax = _new_ax(ax, size=(7, 3))
+    ax = _new_ax(ax, size=(WIDTH, 3))
     cited = sources[sources["facts"] > 0]
     counts = cited.groupby("originator_kind")["facts"].agg(["size", "sum"])
     counts = counts.reindex([k for k in ORIGINATOR_KINDS if k in counts.index])
     y = range(len(counts))
     ax.barh(list(y), counts["sum"], color=PALETTE["deployed"])
     for i, (n_sources, n_facts) in enumerate(zip(counts["size"], counts["sum"], strict=True)):
-        ax.text(n_facts, i, f" {int(n_facts)} facts from {int(n_sources)} sources", va="center",
-                fontsize=8)
+        ax.text(n_facts, i, f" {int(n_facts)} facts from {int(n_sources)} sources", va="center")
     ax.set_yticks(list(y), [k.replace("_", " ") for k in counts.index])
     ax.set_xlabel("Facts citing a source of this kind")
     ax.invert_yaxis()

@@ -44,3 +44,42 @@ shortfall cost. Every number is computed from the sourced dataset (data version
 {''.join(items)}
 </main></body></html>
 """
+
+
+def data_package_zip(out, data_dir=None) -> None:
+    """The data package as one zip: datapackage.json, every table, the data README and the
+    changelog; fixed timestamps, so the same data gives the same bytes."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    from . import paths
+
+    data_dir = Path(data_dir or paths.data_dir())
+    files = [data_dir / "datapackage.json", data_dir / "README.md",
+             *sorted(data_dir.glob("*.csv")), paths.ROOT / "CHANGELOG.md", paths.ROOT / "LICENSE"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            if f.exists():
+                info = zipfile.ZipInfo(f"haiti-mss-data/{f.name}", date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, f.read_bytes())
+    from .render import atomic_write
+
+    atomic_write(Path(out), buf.getvalue())
+
+
+def nav_bar(variant: str, stem: str, stems: list[str], titles: dict[str, str]) -> str:
+    """Links from a report to the index, its neighbours and the downloads."""
+    i = stems.index(stem)
+    parts = ['<a href="../index.html">All reports</a>']
+    if i > 0:
+        parts.append(f'<a href="{escape(stems[i - 1])}.html">&larr; {escape(titles[stems[i - 1]])}</a>')
+    if i < len(stems) - 1:
+        parts.append(f'<a href="{escape(stems[i + 1])}.html">{escape(titles[stems[i + 1]])} &rarr;</a>')
+    parts.append('<a href="../data/haiti-mss-data.zip" download>The data (zip)</a>')
+    parts.append('<a href="summary.json">Headline figures (JSON)</a>')
+    parts.append('<a href="../data/summary.schema.json">their schema</a>')
+    return f'<nav class="mss-nav" aria-label="Reports">{" · ".join(parts)}</nav>'

@@ -51,7 +51,9 @@ def publish(key: str, value) -> None:
     """Record a headline figure under ``key`` in the variant's summary.json."""
     from IPython.display import display
 
-    display({SUMMARY_MIME: {key: jsonable(value)}}, raw=True)
+    # text/plain: a plain `jupyter nbconvert --execute` has something it can represent (and
+    # shows nothing); the renderer takes the summary out of the notebook.
+    display({SUMMARY_MIME: {key: jsonable(value)}, "text/plain": ""}, raw=True)
 
 
 _NUMBER = re.compile(r"^-\d[\d,]*(\.\d+)?(e[+-]?\d+)?$", re.I)
@@ -91,17 +93,27 @@ def show_table(frame, *, name: str, caption: str, source_note: str,
                number_format: str = "{:,.0f}", html_columns: tuple[str, ...] = (),
                csv_frame=None) -> None:
     """Show a table (phone-width HTML with caption and source) and publish it as CSV."""
+    import base64
+    import os
+
     from IPython.display import display
 
     from .plots import table_html
 
-    csv_href = f"tables/{NOTEBOOK_PLACEHOLDER}--{name}.csv"
-    html = table_html(frame, caption=caption, source_note=source_note,
-                      number_format=number_format, csv_href=csv_href, html_columns=html_columns)
     csv_frame = frame if csv_frame is None else csv_frame
-    display({"text/html": html,
-             TABLE_MIME: {"name": name, "csv": safe_csv(csv_frame)}},
-            raw=True)
+    csv_text = safe_csv(csv_frame)
+    if os.environ.get("HAITI_MSS_RENDERING"):
+        # Rendered reports link a CSV file written beside them.
+        csv_href = f"tables/{NOTEBOOK_PLACEHOLDER}--{name}.csv"
+    else:
+        # In JupyterLab, papermill or a plain nbconvert run no file is written: the link
+        # carries the table itself, so it works wherever the notebook is opened.
+        csv_href = ("data:text/csv;charset=utf-8;base64,"
+                    + base64.b64encode(csv_text.encode("utf-8")).decode("ascii"))
+    html = table_html(frame, caption=caption, source_note=source_note,
+                      number_format=number_format, csv_href=csv_href, html_columns=html_columns,
+                      csv_name=f"{name}.csv")
+    display({"text/html": html, TABLE_MIME: {"name": name, "csv": csv_text}}, raw=True)
 
 
 def collect(nb, notebook_stem: str) -> tuple[dict, dict[str, str]]:

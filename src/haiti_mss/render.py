@@ -142,6 +142,24 @@ def export_html(nb, title: str) -> str:
     return offline.strip_css_comments(body)
 
 
+def _with_navigation(html: str, variant: str, notebook: Path) -> str:
+    """Links to the index, the neighbouring reports and the downloads, at the top and the
+    bottom of the page."""
+    import nbformat
+
+    from .present import nav_bar
+
+    siblings = sorted(set(notebooks()) | {notebook})
+    titles = {nb.stem: _notebook_title(nbformat.read(str(nb), as_version=4), nb)
+              for nb in siblings}
+    bar = nav_bar(variant, notebook.stem, [nb.stem for nb in siblings], titles)
+    if "<main>" in html:
+        html = html.replace("<main>", f"<main>\n{bar}", 1)
+        head, tail = html.rsplit("</main>", 1)
+        html = f"{head}{bar}\n</main>{tail}"
+    return html
+
+
 def _notebook_title(nb, notebook: Path) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -170,6 +188,7 @@ def render_notebook(notebook: Path, params_file: Path, out_dir: Path, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     running = out_dir / f".{notebook.stem}.running-{os.getpid()}.ipynb"
     os.environ.pop("MPLBACKEND", None)  # the kernel inherits it and would lose inline figures
+    os.environ["HAITI_MSS_RENDERING"] = "1"  # tables link CSV files written beside the report
     started = time.perf_counter()
     _say(f"[{variant}] {notebook.stem}: executing "
          f"({', '.join(f'{k}={v}' for k, v in parameters.items())})")
@@ -213,6 +232,7 @@ def render_notebook(notebook: Path, params_file: Path, out_dir: Path, *,
         _say(f"[{variant}] {notebook.stem}: stderr (not in report): {text[:300]}")
     _scrub(nb, notebook, f"{notebook.stem}.ipynb")
     html = export_html(nb, f"{spec['title']}: {_notebook_title(nb, notebook)}")
+    html = _with_navigation(html, variant, notebook)
     bad = offline.problems(html, extra_paths=(str(paths.ROOT), str(paths.data_dir())))
     if bad:
         raise RenderError(f"{_rel(notebook)} (variant {variant}): the HTML is not safe to share, "
@@ -510,6 +530,12 @@ def render_all(jobs: int | None = None) -> int:
                  f"untouched")
             return len(failures)
         try:
+            from .present import data_package_zip
+
+            downloads = reports_dir / "data"
+            data_package_zip(downloads / "haiti-mss-data.zip")
+            atomic_write(downloads / "summary.schema.json",
+                         (paths.PACKAGE_DIR / "schemas" / "summary.schema.json").read_bytes())
             write_index(reports_dir / "index.html", data_version())
         except OSError as exc:
             raise RenderError(_disk_message(exc, reports_dir / "index.html")) from None

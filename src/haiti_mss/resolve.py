@@ -359,7 +359,7 @@ def _contributors(missions, events, strength, as_of) -> pd.DataFrame:
         for who in who_all:
             mine = own[own["contributor_iso3"] == who]
             # A relief contingent promised to replace others is a rotation, not more strength.
-            pledges = mine[(mine["event"] == "pledged") & (mine["caveat"].fillna("") != "relief")]
+            pledges = mine[(mine["event"] == "pledged") & (mine["caveat"] != "relief")]
             announced = mine[mine["event"] == "announced"].sort_values("date")
             ev = st[st["contributor_iso3"] == who]
             on = as_of if not ended else m.end - pd.Timedelta(days=1)

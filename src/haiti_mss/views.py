@@ -39,7 +39,25 @@ def contributions(state: State, mission: str) -> dict:
         "stated_totals": state.stated_totals[state.stated_totals["mission"] == mission],
         "sources": personnel.cited_sources(state, mission),
         "ended": ended,
+        "events": mandate_events(state),
     }
+
+
+def mandate_events(state: State) -> list[tuple[pd.Timestamp, str]]:
+    """The Security Council votes known on the report's date, as (date, short label) pairs
+    for time charts: authorisation, renewals and a replacement."""
+    out = []
+    seen = set()
+    for r in state.view.mandates.sort_values("adopted_date").itertuples():
+        if pd.notna(r.replaces) and str(r.replaces):
+            what = f"{r.mission} replaces {r.replaces}"
+        elif r.mission in seen:
+            what = f"{r.mission} renewed"
+        else:
+            what = f"{r.mission} authorised"
+        seen.add(r.mission)
+        out.append((pd.Timestamp(r.adopted_date), f"Res. {r.resolution}: {what}"))
+    return out
 
 
 def money(state: State, mission: str) -> dict:
