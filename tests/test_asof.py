@@ -220,8 +220,10 @@ def test_money_is_dated_by_its_first_report_and_scoped_by_mission(tiny):
     assert mss["stated_received"]["amount_usd"] == 68_000_000
     assert mss["sum_of_donor_promises_usd"] == 45_000_000  # the GSF pledge is not in it
     assert mss["paid_out"]["amount_usd"] == 7_210_030.56
+    # The fund set up for the MSS carries on under the GSF: the GSF's fund holds the MSS's
+    # deposits and its own new pledge; the ended MSS's fund stops at the handover.
     gsf = snapshot("2026-01-01", tiny).headline()["missions"]["GSF"]["trust_fund"]
-    assert gsf["sum_of_donor_promises_usd"] == 10_000_000
+    assert gsf["sum_of_donor_promises_usd"] == 45_000_000 + 10_000_000
 
 
 def test_a_payment_out_of_the_fund_is_never_its_received_total(tiny):
@@ -275,4 +277,35 @@ def test_restated_cost_estimates_count_once(dataset):
     raw = state.view.requirements
     raw = raw[(raw["mission"] == "MSS") & (raw["covers"] == "mission")
               & raw["period_months"].notna() & ~raw["disputed"]]
-    assert need["n_estimates"] == raw["group_id"].nunique() < len(raw)
+    assert raw["group_id"].nunique() < len(raw)
+    # A range published as two figures (the State Department's 200-400 million) is one
+    # estimate: fewer estimates than groups, and the range's ends both in the low-high span.
+    assert need["n_estimates"] < raw["group_id"].nunique()
+    assert need["low"] == 200e6
+
+
+def _rounded_total(tmp_path, stated: str, qualifier: str) -> dict:
+    rows = [
+        {"fact_id": "r-001", "mission": "MSS", "contributor_iso3": "KEN", "event": "deployed",
+         "count": "400", "refers_to_date": "2024-09-20", "source_id": "s-2024-09-20"},
+        {"fact_id": "r-002", "mission": "MSS", "contributor_iso3": "JAM", "event": "deployed",
+         "count": "24", "refers_to_date": "2024-09-20", "source_id": "s-2024-09-20"},
+        {"fact_id": "r-003", "mission": "MSS", "event": "deployed", "count": stated,
+         "qualifier": qualifier, "refers_to_date": "2024-09-30", "source_id": "s-2024-09-30"},
+    ]
+    data = load_dataset(build(tmp_path / "data", personnel=rows, money=MONEY[:1]))
+    return snapshot("2024-09-30", data).headline()["missions"]["MSS"]
+
+
+def test_a_rounded_total_that_the_parts_fit_keeps_the_exact_parts(tmp_path):
+    mss = _rounded_total(tmp_path, "400", "about")
+    assert mss["total_deployed"] == 424
+    assert mss["total_basis"].startswith("sum of contributors (agrees with the total of about 400")
+
+
+def test_a_total_the_parts_do_not_fit_wins_over_them(tmp_path):
+    # "about 600" cannot be 424: someone is missing from the per-country figures.
+    assert _rounded_total(tmp_path, "600", "about")["total_deployed"] == 600
+    # An exact total always wins, and "at least 500" is not met by 424.
+    assert _rounded_total(tmp_path, "430", "")["total_deployed"] == 430
+    assert _rounded_total(tmp_path, "500", "at_least")["total_deployed"] == 500

@@ -92,7 +92,7 @@ def test_disputed_and_flagged_reports_are_never_used():
     obs, dec = choose(f, "count")
     assert list(obs["count"]) == [744]
     reasons = dec.set_index("fact_id")["reason"]
-    assert reasons["b"].startswith("disputed") and "cumulative" in reasons["c"]
+    assert reasons["b"].startswith("disputed") and "everyone ever sent" in reasons["c"]
     only_disputed = f[f["fact_id"] == "b"]
     assert choose(only_disputed, "count")[0].empty
 
@@ -150,3 +150,19 @@ def test_conversion_uses_the_latest_rate_on_or_before_the_flow_and_flags_old_rat
     assert list(out["amount_usd"].round(6)) == [74.0, 73.0, 74.0, 5.0]
     assert out.loc[2, "fx_date"] == T("2024-02-01")  # before every rate: the earliest after
     assert list(out["fx_flag"]) == [False, False, True, False]  # 62 days away: flagged
+
+
+def test_an_exact_figure_inside_a_better_sources_bound_is_used():
+    # A wire says "more than 700"; a newspaper the same day says 744: 744 is inside the bound.
+    f = facts([
+        {"fact_id": "a", "count": 700, "qualifier": "at_least", "refers_to_date": "2025-02-06",
+         "reported_date": "2025-02-06", "source_rank": 5},
+        {"fact_id": "b", "count": 744, "refers_to_date": "2025-02-06",
+         "reported_date": "2025-02-06", "source_rank": 4, "group_id": "a"},
+    ])
+    obs, dec = choose(f, "count")
+    assert list(obs["count"]) == [744]
+    assert "bound" in dec.set_index("fact_id").loc["a", "reason"]
+    # An exact figure outside the bound contradicts it: the better source's bound stands.
+    f.loc[f["fact_id"] == "b", "count"] = 650
+    assert list(choose(f, "count")[0]["count"]) == [700]

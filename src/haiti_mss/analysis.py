@@ -45,6 +45,9 @@ def parameter_table(view: Dataset, scenario: dict | None = None) -> pd.DataFrame
         table.loc[name, "overridden_by"] = scenario["name"]
         if "note" in values:
             table.loc[name, "derivation"] = str(values["note"])
+        # An override carries its own source (or is an assumption), never the replaced row's.
+        table.loc[name, "source_id"] = values.get("source_id")
+        table.loc[name, "basis"] = values.get("basis", "assumption")
     return table.reset_index()
 
 
@@ -114,7 +117,9 @@ def build_setting(state: State, scenario: dict) -> model.Setting:
                                  f"{state.as_of.date()}")
         row = planned.iloc[0]
         ceiling = float(row["uniformed"] if pd.notna(row["uniformed"]) else row["count"])
-    tf = funding.monthly_trust_fund(state, mission)
+    # The model's money is the mission's own: a successor starts without its predecessor's
+    # deposits (what was left at the handover is not known).
+    tf = funding.monthly_trust_fund(state, mission, carried=False)
     receipts = np.zeros(months)
     # A projection counts the money promised to the force's fund as arriving when promised
     # (funding_scale then stands for the share that arrives); an observed run counts deposits.
@@ -214,23 +219,29 @@ class Analysis:
     def money(self) -> pd.DataFrame:
         """Trust-fund runway, the funding gap and the marginal cost of a recovered person-month."""
         base, full = self.baseline, self.runs[frozenset({"funding"})]
-        spend_month = np.maximum(base.spent, 1.0)
-        runway = base.balance[:, -1] / spend_month[:, -1]
+        # Runway only means something while money is being spent: a mission with no one
+        # left on the ground has no runway, not an infinite one.
+        spending = base.spent[:, -1] > 0
+        runway = base.balance[spending, -1] / base.spent[spending, -1]
         share = self.draws["tf_share"][:, None]
         gap = (share * full.cost).sum(axis=1) - base.receipts.sum(axis=1)
         recovered = (model.person_months_lost(base.deployed, full.deployed))
         extra_cost = full.cost.sum(axis=1) - base.cost.sum(axis=1)
         per_pm = np.where(recovered > 0, extra_cost / np.maximum(recovered, 1e-9), np.nan)
         per_pm = per_pm[np.isfinite(per_pm)]
-        rows = [
-            {"measure": "trust fund runway at the horizon (months)", **model.summarize(runway)},
-            {"measure": "trust-fund gap to full funding (USD)", **model.summarize(gap)},
-            {"measure": "unpaid trust-fund share of costs (USD)",
+        rows = []
+        if spending.mean() >= 0.5:
+            rows.append({"measure": "Months the trust fund's money would last at the last "
+                                    "month's spending", **model.summarize(runway)})
+        rows += [
+            {"measure": "Trust-fund money still needed to pay its share of full strength "
+                        "(US dollars)", **model.summarize(np.maximum(gap, 0.0))},
+            {"measure": "Costs the trust fund could not pay (US dollars)",
              **model.summarize(base.unpaid.sum(axis=1))},
         ]
         if len(per_pm):
-            rows.append({"measure": "cost per person-month recovered by full funding (USD)",
-                         **model.summarize(per_pm)})
+            rows.append({"measure": "Cost of each person-month gained by full funding "
+                                    "(US dollars)", **model.summarize(per_pm)})
         return pd.DataFrame(rows)
 
 
@@ -542,7 +553,12 @@ def model_report(dataset: Dataset, state: State, scenario_name: str, n_prior: in
     if scenario.get("projection"):
         base = load_scenario(scenario.get("calibrated_on", "mss-observed"))
         until = min(as_timestamp(base["calibrate_until"]), as_of)
-        cal = calibrate(state, base, until, n_prior=n_prior, seed=seed)
+        # The very model, setting included, that the base scenario's own report calibrates
+        # and scores: the GSF report shows the same test as the MSS report, not a variant.
+        base_setting = build_setting(state, base)
+        base_setting = model.Setting(**{**base_setting.__dict__, "frozen": frozen_series(
+            state, base["mission"], base_setting)})
+        cal = calibrate(state, base, until, n_prior=n_prior, seed=seed, setting=base_setting)
         draws = dict(cal["posterior"])
         table = parameter_table(state.view, scenario)
         fresh = sample_parameters(table, len(next(iter(draws.values()))), seed + 1)
@@ -616,8 +632,25 @@ def _band_columns(frame: pd.DataFrame) -> pd.DataFrame:
                                  "p2_5": "95% low", "p97_5": "95% high"})
 
 
+PATH_LABELS = {
+    "instant ceiling": "Full planned strength from the first day (arithmetic, not a standard)",
+    "full funding, realistic lags": "Had the money been there (everything else as it was)",
+    "all pledges kept": "Had every pledge been kept in full",
+    "no gate (funding, pledges, logistics)": "Had money, pledges and bases all been there",
+}
+
+
+def parameter_labels(table: pd.DataFrame) -> dict[str, str]:
+    """Parameter name -> the plain description a reader sees (from model_parameters.csv)."""
+    rows = table.drop_duplicates("name")
+    return {n: (d if isinstance(d, str) and d else n).rstrip(".")
+            for n, d in zip(rows["name"], rows["description"], strict=True)}
+
+
 def pml_table(a: Analysis) -> pd.DataFrame:
-    return _band_columns(a.person_months_lost().rename(columns={"reference": "Reference path"}))
+    out = a.person_months_lost()
+    out["reference"] = out["reference"].map(lambda r: PATH_LABELS.get(r, r))
+    return _band_columns(out.rename(columns={"reference": "Had things gone otherwise"})).round(0)
 
 
 def split_table(split: pd.DataFrame) -> pd.DataFrame:
@@ -630,11 +663,39 @@ def density_table(a: Analysis) -> pd.DataFrame:
 
 
 def money_table(a: Analysis) -> pd.DataFrame:
-    return _band_columns(a.money().rename(columns={"measure": "Measure"}))
+    return _band_columns(a.money().rename(columns={"measure": "Measure"})).round(0)
 
 
-def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
-    return sens.rename(columns={"parameter": "Parameter"})
+def sensitivity_table(sens: pd.DataFrame, labels: dict[str, str] | None = None,
+                      top: int = 10) -> pd.DataFrame:
+    """The assumptions that move the estimates most (by the largest correlation), in words."""
+    labels = labels or {}
+    values = sens.drop(columns=["parameter"])
+    order = values.abs().max(axis=1).sort_values(ascending=False).index[:top]
+    out = sens.loc[order].copy()
+    out["parameter"] = out["parameter"].map(lambda n: labels.get(n, n))
+    return out.rename(columns={"parameter": "Assumption"}).round(2).reset_index(drop=True)
+
+
+def posterior_display(calibration: dict, labels: dict[str, str]) -> pd.DataFrame:
+    """The calibrated assumptions in words: the range assumed, where the data put it, and
+    whether it narrowed it (its 80% range less than 70% of the prior's)."""
+    t = posterior_summary(calibration)
+
+    def fmt(v):
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2g}" if abs(v) < 1 else f"{v:,.1f}"
+
+    return pd.DataFrame({
+        "Assumption": t["parameter"].map(lambda n: labels.get(n, n)),
+        "Unit": t["unit"].str.replace("_", " "),
+        "Assumed before fitting": [f"{fmt(a)} to {fmt(b)}" for a, b in
+                                   zip(t["prior_low"], t["prior_high"], strict=True)],
+        "After fitting: middle (80% range)": [
+            f"{fmt(m)} ({fmt(a)} to {fmt(b)})" for m, a, b in
+            zip(t["posterior_median"], t["posterior_p10"], t["posterior_p90"], strict=True)],
+        "Did the record narrow it?": t["narrowed_to_pct"].map(
+            lambda v: "yes" if v < 70 else ("a little" if v < 90 else "no")),
+    })
 
 
 VALIDATION_KEYS = ("crps", "interval_score_80", "coverage_80", "width_80")
@@ -686,10 +747,15 @@ def parameter_display(table: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFram
             links.append(f'<a href="{escape(s["url"])}">{escape(s["publisher"])}</a> ({r.basis})')
         else:
             links.append(escape(r.basis))
+    how = table["derivation"].fillna("").str.replace(
+        r"^Fallback for a report dated before the main row's source was published \(or when "
+        r"that page is undated\): ", "Value used before its main source existed: ", regex=True)
+    how = how.where(table["overridden_by"] == "", "Set for this projection: " + how)
     return pd.DataFrame({
-        "Parameter": table["name"], "Central": table["central"], "Low": table["low"],
-        "High": table["high"], "Unit": table["unit"], "Source": links,
-        "How": table["derivation"], "Overridden by": table["overridden_by"].replace("", None),
+        "Assumption": table["description"].fillna(table["name"]).str.rstrip("."),
+        "Central": table["central"], "Low": table["low"],
+        "High": table["high"], "Unit": table["unit"].str.replace("_", " "), "Source": links,
+        "How it was set": how,
     })
 
 

@@ -42,3 +42,9 @@ def entity_name(code: str | None) -> str:
     if country is None:
         return code
     return getattr(country, "common_name", None) or country.name
+
+
+# How money channels read in a report.
+CHANNEL_LABELS = {"un_trust_fund": "UN trust fund", "bilateral": "bilateral",
+                  "in_kind": "in kind", "hnp_support": "Haitian police",
+                  "unspecified": "channel not stated"}

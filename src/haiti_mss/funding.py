@@ -14,8 +14,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .entities import entity_name
-from .resolve import FX_MAX_DAYS, MONEY_STATES, State, annual_requirement, instruments_on, trust_fund
+from .entities import CHANNEL_LABELS, entity_name
+from .resolve import (
+    FX_MAX_DAYS,
+    MONEY_STATES,
+    State,
+    annual_requirement,
+    fund_rows,
+    instruments_on,
+    trust_fund,
+)
 from .timeline import month_ends
 
 FX_RULE = (
@@ -37,7 +45,7 @@ def funding_overview(state: State, mission: str = "MSS") -> dict:
     """The funding gap in one place: the trust fund (the latest totals sources stated, and the
     sums of donor instruments), money outside the fund, and the distinct published estimates
     of the annual cost."""
-    tf = trust_fund(state.money, mission, state.as_of)
+    tf = trust_fund(state, mission)
     inst = state.instruments[state.instruments["mission"] == mission]
     need = annual_requirement(state.requirements, mission)
     stated = tf["stated_received"]
@@ -63,22 +71,21 @@ def requirements_table(state: State, mission: str = "MSS") -> pd.DataFrame:
     currency and in USD per year where the source gives a period."""
     req = state.requirements
     if req.empty:
-        return pd.DataFrame(columns=["Reported", "Estimator", "What it covers",
+        return pd.DataFrame(columns=["First reported", "Estimator", "What it covers",
                                      "Amount (original)", "Period (months)", "USD per year",
-                                     "Reports", "Used in the range", "Row"])
-    own = req[req["mission"] == mission].sort_values("reported_date")
+                                     "Reports", "Used in the range"])
+    own = req[req["mission"] == mission].sort_values("date")
     return pd.DataFrame({
-        "Reported": pd.to_datetime(own["reported_date"]).dt.date.astype(str),
-        "Estimator": own["estimator"],
-        "What it covers": own["basis"],
+        "First reported": pd.to_datetime(own["date"]).dt.date.astype(str),
+        "Estimator": own["first_estimator"],
+        "What it covers": own["first_basis"],
         "Amount (original)": [f"{a:,.0f} {c}" for a, c in zip(own["amount"], own["currency"],
                                                                strict=True)],
         "Period (months)": own["period_months"].astype("Int64"),
         "USD per year": own["annual_usd"].round(0).astype("Int64"),
         "Reports": own["n_reports"].astype(int),
         "Used in the range": (own["period_months"].notna() & (own["covers"] == "mission"))
-        .map({True: "yes", False: "no"}),
-        "Row": own["fact_id"],
+        .map({True: "yes", False: "no (not a whole-mission cost for a stated period)"}),
     }).reset_index(drop=True)
 
 
@@ -101,7 +108,7 @@ def donor_table(by_donor: pd.DataFrame) -> pd.DataFrame:
 
     return pd.DataFrame({
         "Donor": by_donor["name"],
-        "Channel": by_donor["channel"].str.replace("_", " "),
+        "Channel": by_donor["channel"].map(lambda c: CHANNEL_LABELS.get(c, c)),
         "Promised ($M)": millions("promised_usd"),
         "Received ($M)": millions("received_usd"),
         "Spent ($M)": millions("spent_usd"),
@@ -111,15 +118,15 @@ def donor_table(by_donor: pd.DataFrame) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def monthly_trust_fund(state: State, mission: str) -> pd.DataFrame:
+def monthly_trust_fund(state: State, mission: str, carried: bool = True) -> pd.DataFrame:
     """The trust fund for ``mission`` at each month end: the sums of donor instruments as they
-    stood then (each instrument at its latest observation by that date)."""
-    tf = state.money[(state.money["channel"] == "un_trust_fund")
-                     & (state.money["mission"] == mission)]
+    stood then (each instrument at its latest observation by that date). ``carried=False``
+    leaves out what a successor's fund took over from its predecessor's."""
+    tf, on = fund_rows(state, mission, carried=carried)
     if tf.empty:
         return pd.DataFrame(columns=["month_end", "promised_usd", "received_usd"])
     rows = []
-    for month in month_ends(tf["date"].min(), state.as_of):
+    for month in month_ends(tf["date"].min(), on):
         inst = instruments_on(tf, month)
         rows.append({"month_end": month, "promised_usd": float(inst["promised_usd"].sum()),
                      "received_usd": float(inst["received_usd"].sum())})
@@ -128,9 +135,8 @@ def monthly_trust_fund(state: State, mission: str) -> pd.DataFrame:
 
 def stated_fund_totals(state: State, mission: str) -> pd.DataFrame:
     """Every total of the trust fund a source stated, once, on the date it describes."""
-    tf = state.money[(state.money["channel"] == "un_trust_fund")
-                     & (state.money["mission"] == mission)
-                     & (state.money["scope"] == "all_donors")]
+    tf, _ = fund_rows(state, mission)
+    tf = tf[tf["scope"] == "all_donors"]
     return tf.sort_values(["date", "status"]).reset_index(drop=True)
 
 

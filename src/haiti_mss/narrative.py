@@ -7,6 +7,7 @@ from html import escape
 
 import pandas as pd
 
+from .entities import entity_name
 from .personnel import DEPLOYED_RULE
 from .snapshots import Snapshot
 from .timeline import CONFLICT_RULE
@@ -48,11 +49,16 @@ def contributions_summary(snap: Snapshot, mission: str | None = None) -> str:
     parts = []
     if m["status"] == "ended":
         h = m["handed_over"]
-        parts.append(f"<li>The {mission} ended on <strong>{_date(m['end'])}</strong>, when the "
-                     f"{escape(str(h['to']))} took over. Nobody is on the ground for it since. At "
-                     f"the handover about <strong>{_n(h['total'])}</strong> personnel were in "
-                     f"Haiti (the last total sources stated; the contributors' own figures "
-                     f"add up to {_n(h['sum_of_contributors'])}).</li>")
+        if h["total"] == h["sum_of_contributors"]:
+            how = "the contributors' own figures"
+        else:
+            how = (f"the last total sources stated; the contributors' own figures add up to "
+                   f"{_n(h['sum_of_contributors'])}")
+        parts.append(f"<li>The {mission} ended on <strong>{_date(m['end'])}</strong>, when "
+                     f"the {escape(str(h['to']))} replaced it: its "
+                     f"<strong>{_n(h['total'])}</strong> personnel in Haiti ({how}) stayed "
+                     f"on as the {escape(str(h['to']))}'s first contingents. The figures "
+                     f"below are the {mission}'s own, up to its last day.</li>")
         at_end = [c for c in m["contributors"] if c["deployed_at_end"]]
         if at_end:
             parts.append("<li>On the ground at the end: " + ", ".join(
@@ -95,8 +101,10 @@ def contributions_summary(snap: Snapshot, mission: str | None = None) -> str:
                      f"({_date(stated['date'])}).</li>")
     for c in m["contributors"]:
         if c["announced"] and m["status"] == "active":
-            parts.append(f"<li>{escape(c['name'])} had announced {_n(c['announced']['count'])} "
-                         f"more on {_date(c['announced']['date'])} (under its existing pledge; "
+            more = (f"it would send {_n(c['announced']['count'])} more" if c["deployed"] else
+                    f"it would send {_n(c['announced']['count'])}")
+            parts.append(f"<li>{escape(c['name'])} had announced {more} on "
+                         f"{_date(c['announced']['date'])} (under its existing pledge; "
                          f"not counted as a new pledge).</li>")
     mandate = head["mandate"]
     if mandate and mandate["mission"] == mission:
@@ -139,6 +147,13 @@ def strength_title(shown: dict, mission: str) -> str:
             f"(reached {_date(peak['month_end'])})")
 
 
+def method_pointer() -> str:
+    """One line pointing to the rules, which are set out once, in the sources report."""
+    return ('<p class="mss-meta">Where sources disagree, one stated rule chooses; it is set out '
+            'in full, with every conflict it decided, in '
+            '<a href="04-sources-and-method.html">Sources and method</a>.</p>')
+
+
 def method_note() -> str:
     """The rules that turn reported facts into the figures shown (HTML)."""
     return (f'<p class="mss-meta"><strong>How figures are chosen.</strong> {escape(CONFLICT_RULE)} '
@@ -146,9 +161,13 @@ def method_note() -> str:
 
 
 def _usd(value) -> str:
+    """Dollars as a reader writes them: $600 million, $7.2 million, $95,000."""
     if value is None or pd.isna(value):
         return "not reported"
-    return f"${value / 1e6:,.1f} million"
+    if abs(value) < 1e6:
+        return f"${value:,.0f}"
+    m = value / 1e6
+    return f"${m:,.0f} million" if abs(m - round(m)) < 0.05 else f"${m:,.1f} million"
 
 
 def funding_summary(overview: dict) -> str:
@@ -156,6 +175,7 @@ def funding_summary(overview: dict) -> str:
     need = overview["annual_requirement_usd"]
     cover = overview["coverage_of_one_year_pct"]
     stated = overview["trust_fund_stated_received"]
+    received = (stated["amount_usd"] if stated else overview["trust_fund_sum_received_usd"])
     items = []
     if stated:
         items.append(
@@ -163,17 +183,28 @@ def funding_summary(overview: dict) -> str:
             f"{_QUAL.get(stated['qualifier'] or '', '')}{_usd(stated['amount_usd'])}</strong> "
             f"(the latest total a source stated, for {_date(stated['date'])}); the donor "
             f"deposits in the data add up to {_usd(overview['trust_fund_sum_received_usd'])}.</li>")
-    else:
+    elif overview["trust_fund_sum_received_usd"]:
         items.append(f"<li>No source had stated the trust fund's total; the donor deposits in "
                      f"the data add up to {_usd(overview['trust_fund_sum_received_usd'])}.</li>")
+    else:
+        items.append("<li>No source had stated what the trust fund had received, and no "
+                     "deposit to it is in the data.</li>")
     pledged = overview["trust_fund_stated_pledged"]
     if pledged:
-        items.append(f"<li>Pledges to the fund stood at {_usd(pledged['amount_usd'])} "
-                     f"({_date(pledged['date'])}).</li>")
+        later = (stated and pd.Timestamp(stated["date"]) > pd.Timestamp(pledged["date"])
+                 + pd.Timedelta(days=90) and stated["amount_usd"] > pledged["amount_usd"])
+        if later:
+            items.append(f"<li>Pledges to the fund were last stated at "
+                         f"{_usd(pledged['amount_usd'])} on {_date(pledged['date'])}; more has "
+                         f"been paid in since than that, so later pledges are missing from the "
+                         f"sources read.</li>")
+        else:
+            items.append(f"<li>Pledges to the fund stood at {_usd(pledged['amount_usd'])} "
+                         f"({_date(pledged['date'])}).</li>")
     paid = overview["trust_fund_paid_out"]
     if paid:
         items.append(f"<li>By {_date(paid['date'])} the fund had paid out "
-                     f"{_usd(paid['amount_usd'])} to {escape(str(paid['recipient']))}'s police "
+                     f"{_usd(paid['amount_usd'])} to {escape(entity_name(paid['recipient']))}'s police "
                      f"(reimbursements: money leaving the fund, not its total).</li>")
     items.append(f"<li>Outside the fund (bilateral, in kind, support to the Haitian police), "
                  f"donors had promised {_usd(overview['outside_fund_promised_usd'])}; that money "
@@ -183,13 +214,22 @@ def funding_summary(overview: dict) -> str:
         items.append(f"<li>{n} {'promise is' if n == 1 else 'promises are'} converted to dollars "
                      f"at an exchange rate more than a month from its date (no official rate was "
                      f"found nearer); the donor table marks {'it' if n == 1 else 'them'}.</li>")
-    if need["n_estimates"]:
-        items.append(
-            f"<li>Published estimates of the mission's cost ran from {_usd(need['low'])} to "
-            f"{_usd(need['high'])} a year (median {_usd(need['central'])}, "
-            f"{need['n_estimates']} distinct estimates). What the fund had received covered "
-            f"<strong>{cover['central']:.0f}%</strong> of one year at the median estimate "
-            f"({cover['high']:.0f}% at the highest, {cover['low']:.0f}% at the lowest).</li>")
+    if need["n_estimates"] == 1:
+        what = f"The one published estimate of the cost was {_usd(need['central'])} a year."
+        if received:
+            what += (f" What the fund had received was <strong>{cover['central']:.0f}%"
+                     f"</strong> of one year at that estimate.")
+        items.append(f"<li>{what}</li>")
+    elif need["n_estimates"]:
+        what = (f"Published estimates of the mission's cost ran from {_usd(need['low'])} to "
+                f"{_usd(need['high'])} a year ({need['n_estimates']} distinct estimates, a "
+                f"range counting once; median {_usd(need['central'])}).")
+        if received:
+            what += (f" What the fund had received was <strong>{cover['central']:.0f}%"
+                     f"</strong> of one year at the median estimate ({cover['high']:.0f}% "
+                     f"of the highest, {cover['low']:.0f}% of the lowest). The receipts are "
+                     f"everything paid in since the fund opened, set against a single year.")
+        items.append(f"<li>{what}</li>")
     else:
         items.append('<li class="mss-gap">No published estimate of the annual cost was known by '
                      'this date.</li>')
@@ -209,26 +249,49 @@ def model_summary(report) -> str:
         a = report.analysis
         b = a.strength_bands()
         end = b.iloc[-1]
+        start = a.setting.initial_deployed or None
+        if start:
+            items.append(
+                f"<li><strong>The record:</strong> the force started with the "
+                f"<strong>{start:,.0f}</strong> people it took over from the MSS, "
+                f"{start / a.setting.ceiling * 100:.0f}% of its ceiling of "
+                f"{a.setting.ceiling:,.0f} uniformed personnel; no new contributing country "
+                f"had deployed by the data's last date.</li>")
+        hold = (report.calibration or {}).get("holdout")
+        test = ""
+        if hold:
+            from .scoring import best_naive
+
+            who, score = best_naive(hold)
+            beaten = hold["model"]["crps"] < score
+            test = (f" The model behind it {'beats' if beaten else 'does not beat'} a naive "
+                    f"forecast on the MSS's own record (average error {hold['model']['crps']:,.0f}"
+                    f" people against {score:,.0f} for the {who.replace('_', ' ')}), so read it "
+                    + ("as an estimate." if beaten else
+                       "as an illustration of the assumptions, not a forecast."))
         items.append(
-            f"<li><strong>This is a projection</strong>, not a finding. If contributors keep to "
-            f"the pace the MSS kept, with the money promised to the force's trust fund and the "
+            f"<li><strong>A projection</strong>, not a finding: if contributors kept to the pace "
+            f"the MSS kept, with the money promised to the force's trust fund and the "
             f"personnel pledges on record, the force would have about "
             f"<strong>{end['median']:,.0f}</strong> people on the ground by "
-            f"{_date(end['month'])} (80% band {end['p10']:,.0f} to "
-            f"{end['p90']:,.0f}), against its ceiling of {a.setting.ceiling:,.0f} uniformed "
-            f"personnel.</li>")
+            f"{_date(end['month'])}, the end of its first 12-month authorization (80% band "
+            f"{end['p10']:,.0f} to {end['p90']:,.0f}).{test}</li>")
         return f'<div class="mss-summary"><strong>What this shows</strong><ul>{"".join(items)}</ul></div>'
     f = report.facts or {}
+    ended = bool(f) and f.get("ended", True)
     if f:
         items.append(
-            f"<li>On the record, the mission peaked at <strong>{f['peak']:,}</strong> people "
+            f"<li>On the record, the mission {'peaked' if ended else 'had peaked so far'} at "
+            f"<strong>{f['peak']:,}</strong> people "
             f"({_date(f['peak_date'])}), {f['share_of_planned_at_peak'] * 100:.0f}% of the "
             f"planned {f['planned']:,.0f}. It took {f['months_to_400']} months from "
             f"authorization to have 400 on the ground and "
             + (f"{f['months_to_1000']} to reach 1,000" if f["months_to_1000"] is not None
-               else "never reached 1,000")
-            + f". Over its {f['months']} months it delivered {_pm(f['person_months_delivered'])}"
-            f" (a person-month is one person deployed for one month).</li>")
+               else ("had not reached 1,000 by then" if not ended else "never reached 1,000"))
+            + (f". Over its {f['months']} months it delivered " if ended else
+               f". In its first {f['months']} months it delivered ")
+            + f"{_pm(f['person_months_delivered'])} (a person-month is one person deployed "
+            f"for one month).</li>")
     refs = report.references
     if refs is not None:
         r = refs.set_index("path")["person_months"]
@@ -280,7 +343,47 @@ def bands_title(report) -> str:
         return "Projection: strength the force would have if it kept the MSS's pace"
     if report.validated:
         return "Model estimate of strength, which beats the naive forecasts"
+    if report.validated is None:
+        return "Model estimate of strength (not tested yet: no later months to score it on)"
     return "Model estimate of strength (not a finding: it does not beat a naive forecast)"
+
+
+def density_title(report) -> str:
+    """The density chart's title: what the bands say against the lowest benchmark, in the
+    tense the report's date allows (a projection or an unfinished record says 'would')."""
+    from .analysis import benchmarks
+
+    a = report.analysis
+    bands = a.density_bands()
+    low = min(benchmarks(a.parameters).values())
+    top = float(bands["p90"].max())
+    verb = ("would stay" if report.scenario.get("projection") else "stayed")
+    where = "Security personnel per 1,000 residents of Port-au-Prince"
+    if top < low:
+        return f"{where} {verb} below every benchmark, even at the top of the band"
+    return (f"{where} {verb} below most benchmarks; only the top of the band reaches the lowest "
+            f"({low:g} per 1,000)")
+
+
+def calibration_note(report) -> str:
+    """One sentence on what fitting taught the model (HTML)."""
+    from .analysis import posterior_summary
+
+    t = posterior_summary(report.calibration)
+    if t.empty:
+        return ""
+    narrowed = int((t["narrowed_to_pct"] < 70).sum())
+    cal = report.calibration
+    text = (f"The model was fitted by keeping, out of {cal['simulations']:,} simulated "
+            f"histories, the {cal['kept']:,} whose month-end strength came closest to the "
+            f"record. ")
+    if narrowed == 0:
+        text += ("The record is too short to pin down any of the assumptions: after fitting, "
+                 "each is still about as uncertain as before.")
+    else:
+        text += (f"The record narrowed {narrowed} of the {len(t)} fitted assumptions; the "
+                 f"others are still about as uncertain as before.")
+    return f'<p>{escape(text)}</p>'
 
 
 def split_note(report) -> str:
@@ -319,9 +422,35 @@ def gaps_list(state) -> str:
     gaps = state.view.gaps
     if gaps is not None:
         for g in gaps.sort_values(["applies_from", "gap_id"]).itertuples():
-            items.append(f"<li>{escape(g.text)} <span class=\"mss-meta\">(noted "
-                         f"{_date(g.noted_date)})</span></li>")
+            items.append(f"<li>{escape(g.text)}</li>")
+    items.extend(f"<li>{escape(t)}</li>" for t in fx_gaps(state))
     return f"<ul>{''.join(items)}</ul>" if items else '<p>No known gaps.</p>'
+
+
+def fx_gaps(state) -> list[str]:
+    """Exchange-rate gaps, computed from the money and the rates known on the state's date:
+    per currency, the flows converted at a rate more than a month from their own date."""
+    money = state.money
+    if money is None or money.empty or "fx_flag" not in money:
+        return []
+    out = []
+    flagged = money[money["fx_flag"].fillna(False).astype(bool)]
+    for currency, rows in flagged.groupby("currency"):
+        worst = rows.loc[rows["fx_days"].idxmax()] if rows["fx_days"].notna().any() else None
+        if worst is None:
+            out.append(f"No exchange rate for {currency} is in the data: its flows are not "
+                       f"converted to dollars.")
+            continue
+        n = len(rows)
+        what = "one amount" if n == 1 else f"{n} amounts"
+        out.append(f"For {what} in {currency}, no official exchange rate was found within a "
+                   f"month of {'its' if n == 1 else 'their'} date: "
+                   f"{'it is' if n == 1 else 'each is'} converted at the nearest rate in the "
+                   f"data ({'' if n == 1 else 'at worst '}the rate of "
+                   f"{_date(worst['fx_date'])} for an amount dated "
+                   f"{_date(worst['refers_to_date'])}, {int(worst['fx_days'])} days apart) "
+                   f"and marked in the donor table.")
+    return out
 
 
 def model_caption(report) -> str:
@@ -381,10 +510,13 @@ def assumptions(scenario: dict) -> str:
 def coverage_note(counts: dict, quality: dict | None = None) -> str:
     """What the data known on the report's date holds, and what it rests on (HTML)."""
     items = [
-        f"<li>{counts['fact_rows']:,} fact rows from {counts['sources_cited']:,} sources, "
-        f"describing {_date(counts['first_date'])} to {_date(counts['last_date'])}.</li>",
-        f"<li>Contributors: {', '.join(counts['contributors'])}. Donors: "
-        f"{', '.join(counts['donors'])}.</li>",
+        f"<li>{counts['fact_rows']:,} fact rows (personnel, money, cost estimates, context, "
+        f"in-kind support and mandates), plus {counts['rows_by_table']['fx_rates']:,} exchange "
+        f"rates and the model's parameters, from {counts['sources_cited']:,} sources; the facts "
+        f"describe {_date(counts['first_date'])} to {_date(counts['last_date'])}.</li>",
+        f"<li>Contributors of personnel: "
+        f"{', '.join(sorted(entity_name(c) for c in counts['contributors']))}. Donors: "
+        f"{', '.join(sorted(entity_name(c) for c in counts['donors']))}.</li>",
         f"<li>{counts['disputed_rows']} reports are disputed (kept, shown, never used); "
         f"{counts['undated_sources']} of the sources are undated.</li>"]
     if quality:
@@ -407,16 +539,24 @@ def coverage_note(counts: dict, quality: dict | None = None) -> str:
 
 def sources_display(sources: pd.DataFrame) -> pd.DataFrame:
     """The sources table as a report shows it: a link per source."""
-    links = [f'<a href="{escape(r.url)}">{escape(r.title)}</a>' for r in sources.itertuples()]
+    from .sourcing import clean_title, link_label
+
+    links = [f'<a href="{escape(r.url)}">{escape(clean_title(r.title))}</a>'
+             for r in sources.itertuples()]
+    kinds = {"original": "the originator's own page", "verbatim_repost": "full repost",
+             "rewrite": "rewrite by another outlet", "aggregator": "automated feed",
+             "mirror": "copy on another host", "summary": "machine-written summary",
+             "forum": "forum post"}
     return pd.DataFrame({
         "Published": sources["date_published"].dt.date.astype("string").fillna("undated"),
         "Publisher": sources["publisher"],
         "Source": links,
         "Who wrote it": sources["originator"],
-        "Page": sources["page_kind"].str.replace("_", " ")
-        + sources["link_fit"].map(lambda f: "" if f == "yes" else f" ({f.split(': ', 1)[-1]})"),
+        "Page": [kinds.get(k, str(k).replace("_", " ")) + (f" ({lab})" if lab else "")
+                 for k, lab in zip(sources["page_kind"],
+                                   [link_label(r) for r in sources.itertuples()],
+                                   strict=True)],
         "Facts": sources["facts"],
-        "Id": sources["source_id"],
     })
 
 
@@ -425,3 +565,107 @@ def observed_label(report) -> str:
     if report.scenario.get("initial_deployed") == "observed":
         return "Mission totals as sources reported them"
     return "Observed (computed from reported arrivals and counts)"
+
+
+def index_story(state) -> dict:
+    """The front page's story, key facts and timeline, computed from the latest state
+    (HTML fragments): five sentences, a box of key figures, and dated events."""
+    from .snapshots import from_state
+
+    head = from_state(state).headline()
+    mss = head["missions"].get("MSS")
+    gsf = head["missions"].get("GSF")
+    if not mss:
+        return {"story": "", "facts": "", "timeline": ""}
+    c = state.contributors
+    own = c[c["mission"] == "MSS"]
+    first = own["first_arrival"].min()
+    tot = state.totals[state.totals["mission"] == "MSS"]
+    peak = tot.loc[tot["total"].idxmax()] if not tot.empty else None
+    plan = (mss["planned_strength"] or {}).get("count")
+    pledgers = own[own["pledged"].notna()]
+    never = pledgers[(pledgers["deployed"].fillna(0) == 0)
+                     & (pledgers["deployed_at_end"].fillna(0) == 0)]
+    tf = mss["trust_fund"]["stated_received"]
+    from .funding import funding_overview
+
+    need = funding_overview(state, "MSS")["annual_requirement_usd"]
+    months = (round((first - pd.Timestamp(mss["start"])).days / 30.44)
+              if pd.notna(first) else None)
+    s = [f"The UN Security Council authorized the Kenya-led Multinational Security Support "
+         f"mission (MSS) on {_date(mss['start'])}; its first police arrived on {_date(first)}, "
+         f"{months} months later."]
+    if peak is not None:
+        s.append(f"At its largest it had {int(peak['total']):,} people in Haiti "
+                 f"({_date(peak['month_end'])}), {peak['total'] / plan * 100:.0f}% of the "
+                 f"{plan:,} planned; {len(pledgers)} countries put a number on their pledges, "
+                 f"{mss['total_pledged']:,} in all, and {len(never)} of them sent no one.")
+    if tf and need["n_estimates"]:
+        s.append(f"The UN trust fund that paid for much of it had received about "
+                 f"{_usd(tf['amount_usd'])} by {_date(tf['date'])}, against published estimates "
+                 f"of {_usd(need['low'])} to {_usd(need['high'])} a year for the whole mission.")
+    h = mss.get("handed_over")
+    if h:
+        s.append(f"On {_date(h['date'])} the Gang Suppression Force (GSF), authorized by "
+                 f"resolution 2793 with a ceiling of 5,550, replaced it, and the MSS's "
+                 f"{h['total']:,} personnel stayed on under the new force.")
+    if gsf and gsf["status"] == "active":
+        new = [x for x in gsf["contributors"] if x["pledged"]]
+        ceiling = (gsf["planned_strength"] or {}).get("count") or 5550
+        s.append(f"By {_date(state.as_of)}, the newest date in the data, the GSF had "
+                 f"{gsf['total_deployed']:,} people on the ground "
+                 f"({gsf['total_deployed'] / ceiling * 100:.0f}% of its ceiling); "
+                 + (f"{_and([x['name'] for x in new])} had pledged "
+                    f"{sum(x['pledged'] for x in new):,} more, and none of them had arrived."
+                    if new and not any(x["deployed"] for x in new) else
+                    "no new contributor's pledge is on record."))
+    story = "<p>" + " ".join(escape(x) for x in s) + "</p>"
+    facts = [("Planned MSS strength", f"{plan:,}" if plan else "not reported")]
+    if peak is not None:
+        facts.append(("Most MSS personnel on the ground",
+                      f"{int(peak['total']):,} ({_date(peak['month_end'])})"))
+    facts.append(("Personnel pledged to the MSS", f"{mss['total_pledged']:,}"))
+    if tf:
+        facts.append(("UN trust fund, received", f"{_usd(tf['amount_usd'])} "
+                                                  f"({_date(tf['date'])})"))
+    if need["n_estimates"]:
+        facts.append(("Published cost estimates (a year)",
+                      f"{_usd(need['low'])} to {_usd(need['high'])}"))
+    if gsf and gsf["status"] == "active":
+        facts.append(("GSF on the ground", f"{gsf['total_deployed']:,} "
+                                           f"({_date(gsf['total_date'] or state.as_of)})"))
+    box = ('<dl class="keyfacts">' + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>"
+                                             for k, v in facts) + "</dl>")
+    return {"story": story, "facts": box, "timeline": timeline_list(state)}
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def timeline_list(state) -> str:
+    """Dated events from the data: votes, first arrivals by country, the peak, the handover,
+    pledges to the successor (HTML list, oldest first)."""
+    events = []
+    for r in state.view.mandates.itertuples():
+        what = (f"Resolution {r.resolution}: the {r.mission} "
+                + ("replaces the " + r.replaces if isinstance(r.replaces, str) and r.replaces
+                   else "authorized" if r.resolution == state.view.mandates.iloc[0]["resolution"]
+                   else "renewed"))
+        if pd.notna(r.ceiling_personnel):
+            what += f", ceiling {int(r.ceiling_personnel):,}"
+        events.append((pd.Timestamp(r.adopted_date), what))
+    c = state.contributors
+    for r in c[(c["mission"] == "MSS") & c["first_arrival"].notna()].itertuples():
+        events.append((r.first_arrival, f"{r.name}: first personnel arrive (MSS)"))
+    for r in c[(c["mission"] == "GSF") & c["first_pledge_date"].notna()
+               & c["pledged"].notna()].itertuples():
+        events.append((r.first_pledge_date, f"{r.name} offers personnel to the GSF "
+                                            f"({int(r.pledged):,} on the latest record)"))
+    for m in state.missions.itertuples():
+        if m.status == "ended" and pd.notna(m.end):
+            events.append((pd.Timestamp(m.end), f"The {m.mission} ends; the {m.successor} "
+                                                 f"takes over its personnel"))
+    events.sort(key=lambda e: e[0])
+    return "<ul class=\"timeline\">" + "".join(
+        f"<li><strong>{_date(d)}</strong>: {escape(w)}</li>" for d, w in events) + "</ul>"

@@ -125,7 +125,10 @@ def pledge_delivery(state: State, mission: str, kept_share: float = 0.9) -> pd.D
     out = own[["contributor_iso3", "pledged", "first_pledge_date", "first_arrival"]].copy()
     out["peak_deployed"] = out["contributor_iso3"].map(peak).fillna(0).astype(int)
     lag = pd.to_datetime(out["first_arrival"]) - pd.to_datetime(out["first_pledge_date"])
-    out["months_to_first_arrival"] = (lag.dt.days / 30.44).round(1)
+    # A pledge first reported on the day of the arrival (or after) tells nothing about how
+    # long delivery took: its date is unknown, not zero.
+    out["months_to_first_arrival"] = (lag.dt.days / 30.44).round(1).where(lag.dt.days > 0)
+    out["pledge_known_before_arrival"] = (lag.dt.days > 0) | out["first_arrival"].isna()
     share = out["peak_deployed"] / out["pledged"].astype(float)
     out["delivery"] = np.select([share >= kept_share, share > 0], ["kept", "partly kept"],
                                 "not delivered")
@@ -140,7 +143,11 @@ def delivery_table(delivery: pd.DataFrame) -> pd.DataFrame:
         "Most on the ground": delivery["peak_deployed"].astype("Int64"),
         "First pledged": _day(delivery["first_pledge_date"]),
         "First arrival": _day(delivery["first_arrival"]),
-        "Months to first arrival": delivery["months_to_first_arrival"].astype("Float64"),
+        "Months to first arrival": [
+            (f"{m:.1f}" if pd.notna(m) else
+             ("not reported" if pd.isna(a) else "pledge first reported on arrival"))
+            for m, a in zip(delivery["months_to_first_arrival"], delivery["first_arrival"],
+                            strict=True)],
         "Pledge": delivery["delivery"],
     })
 

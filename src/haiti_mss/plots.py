@@ -13,6 +13,8 @@ matplotlib.use("Agg")  # figures are embedded as PNG by figure_html, never drawn
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .entities import CHANNEL_LABELS  # noqa: E402
+
 PALETTE = {"pledged": "#a0aec0", "deployed": "#2b6cb0", "planned": "#c53030",
            "received": "#2f855a", "gap": "#c05621"}
 WIDTH = 4.8       # inches: 461 px wide on screen, so text stays >= 11 px on a 390 px phone
@@ -212,9 +214,9 @@ def source_links(source_ids, sources: pd.DataFrame, shown: int = 4) -> str:
 def alt_pledged_vs_deployed(contributors: pd.DataFrame, ended: bool = False) -> str:
     """Alt text that states the chart's numbers."""
     column = "deployed_at_end" if ended else "deployed"
-    parts = [f"{r['name']}: pledged {0 if pd.isna(r['pledged']) else int(r['pledged']):,}, "
+    parts = [f"{r['name']}: pledged {_count(r['pledged'])}, "
              f"{'on the ground at the end' if ended else 'on the ground'} "
-             f"{0 if pd.isna(r[column]) else int(r[column]):,}"
+             f"{_count(r[column])}"
              for _, r in contributors.iterrows()]
     return "Bar chart of personnel pledged and deployed by contributor. " + "; ".join(parts) + "."
 
@@ -271,8 +273,8 @@ def plot_money_by_channel(frame: pd.DataFrame, ax=None):
     """Horizontal bars per donor and channel: promised vs received (USD)."""
     frame = frame.sort_values("promised_usd", ascending=True, na_position="first")
     ax = _new_ax(ax, size=(WIDTH, 0.45 * max(len(frame), 3) + 1.5))
-    labels = [f"{n} · {c.replace('_', ' ')}" for n, c in zip(frame["name"], frame["channel"],
-                                                             strict=True)]
+    labels = [f"{n} · {CHANNEL_LABELS.get(c, c)}" for n, c in zip(frame["name"],
+                                                                 frame["channel"], strict=True)]
     y = range(len(frame))
     ax.barh([i + 0.2 for i in y], frame["promised_usd"].fillna(0), height=0.4,
             color=PALETTE["pledged"], label="Promised")
@@ -415,10 +417,20 @@ def plot_backtest(back: dict, ax=None):
     return ax
 
 
+def _count(v) -> str:
+    """A count for alt text: a gap stays a gap."""
+    return "not reported" if v is None or pd.isna(v) else f"{int(v):,}"
+
+
+def _dollars(v) -> str:
+    if v is None or pd.isna(v):
+        return "not reported"
+    return f"{v / 1e6:,.1f} million dollars" if v >= 1e5 else f"{v:,.0f} dollars"
+
+
 def alt_money(frame: pd.DataFrame) -> str:
-    parts = [f"{r.name} ({r.channel.replace('_', ' ')}): promised "
-             f"{0 if pd.isna(r.promised_usd) else r.promised_usd / 1e6:,.1f} million, received "
-             f"{0 if pd.isna(r.received_usd) else r.received_usd / 1e6:,.1f} million"
+    parts = [f"{r.name} ({CHANNEL_LABELS.get(r.channel, r.channel)}): promised "
+             f"{_dollars(r.promised_usd)}, received {_dollars(r.received_usd)}"
              for r in frame.itertuples()]
     return "Bar chart of US dollars promised and received by donor and channel. " + "; ".join(parts)
 

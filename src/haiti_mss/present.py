@@ -14,8 +14,15 @@ def _date(value) -> str:
     return f"{d.day} {d.strftime('%B %Y')}"
 
 
-def index_page(entries: list[dict], data_version: str) -> str:
-    """``reports/index.html``: every variant with the date its data runs to and its reports."""
+def index_page(entries: list[dict], data_version: str, story: dict | None = None) -> str:
+    """``reports/index.html``: the story so far, key facts and a timeline (from the latest
+    state), then every variant with the date its data runs to and its reports."""
+    story = story or {}
+    lead = ""
+    if story.get("story"):
+        lead = (f'<section class="lead"><h2>The story so far</h2>{story["story"]}'
+                f'{story.get("facts", "")}</section>'
+                f'<section><h2>Timeline</h2>{story.get("timeline", "")}</section>')
     items = []
     for e in entries:
         links = "".join(
@@ -36,13 +43,25 @@ body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
 h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-bottom: 0.2rem; }}
 a {{ color: #1a4f8b; text-decoration: underline; }}
 .meta {{ color: #4a5568; font-size: 0.9rem; }} section {{ border-top: 1px solid #ddd; padding-top: 0.5rem; }}
+.keyfacts {{ display: grid; grid-template-columns: minmax(8rem, 1fr) 1fr; gap: 0.2rem 1rem;
+            background: #f7fafc; padding: 0.75rem; border-left: 4px solid #2b6cb0; }}
+.keyfacts dt {{ color: #4a5568; }} .keyfacts dd {{ margin: 0; font-weight: 600; }}
+.timeline {{ padding-left: 1.1rem; }} footer {{ border-top: 1px solid #ddd; margin-top: 2rem;
+            font-size: 0.9rem; color: #4a5568; }}
 </style></head><body><main>
 <h1>The Kenya-led Multinational Security Support mission in Haiti: reports</h1>
 <p>Who pledged what, who delivered what and when, the funding gap, and what the deployment
 shortfall cost. Every number is computed from the sourced dataset (data version
 <code>{escape(data_version)}</code>); each report works offline.</p>
+{lead}
+<h2>The reports</h2>
 {''.join(items)}
-</main></body></html>
+</main>
+<footer><p><strong>How to cite:</strong> Haiti MSS deployment and funding tracker, data version
+<code>{escape(data_version)}</code> (see CITATION.cff). Code under the MIT licence; data under
+CC BY 4.0, each figure with its original source. <a href="data/haiti-mss-data.zip">Download the
+data</a>; corrections are listed in its CHANGELOG.md.</p></footer>
+</body></html>
 """
 
 

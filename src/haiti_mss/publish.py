@@ -91,8 +91,9 @@ def safe_csv(frame) -> str:
 
 def show_table(frame, *, name: str, caption: str, source_note: str,
                number_format: str = "{:,.0f}", html_columns: tuple[str, ...] = (),
-               csv_frame=None) -> None:
-    """Show a table (phone-width HTML with caption and source) and publish it as CSV."""
+               csv_frame=None, folded: str | None = None) -> None:
+    """Show a table (phone-width HTML with caption and source) and publish it as CSV;
+    ``folded`` puts it in a closed ``<details>`` block with that summary line."""
     import base64
     import os
 
@@ -113,6 +114,10 @@ def show_table(frame, *, name: str, caption: str, source_note: str,
     html = table_html(frame, caption=caption, source_note=source_note,
                       number_format=number_format, csv_href=csv_href, html_columns=html_columns,
                       csv_name=f"{name}.csv")
+    if folded:
+        from html import escape
+
+        html = f"<details><summary>{escape(folded)}</summary>{html}</details>"
     display({"text/html": html, TABLE_MIME: {"name": name, "csv": csv_text}}, raw=True)
 
 

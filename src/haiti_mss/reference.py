@@ -92,6 +92,7 @@ def observed_facts(state, mission: str, planned: float) -> dict:
             "months_to_400": reach(400), "months_to_1000": reach(1000),
             "person_months_delivered": float(series.iloc[: len(month)].sum()),
             "months": int(len(series)), "planned": planned,
+            "ended": m["status"] == "ended",
             "share_of_planned_at_peak": float(series.max() / planned) if planned else None}
 
 

@@ -301,9 +301,13 @@ def _html_title(path: Path) -> str:
 
 def write_index(out: Path, data_version: str) -> Path:
     """Write ``reports/index.html``: every variant with its data date and links."""
+    from . import narrative
+    from .dataset import load_dataset
     from .present import index_page
+    from .resolve import resolve_on
 
-    page = index_page(report_entries(reports_dir=out.parent), data_version)
+    story = narrative.index_story(resolve_on(load_dataset(), "latest"))
+    page = index_page(report_entries(reports_dir=out.parent), data_version, story)
     bad = offline.problems(page, extra_paths=(str(paths.ROOT),))
     if bad:
         raise RenderError("reports/index.html would not be safe to share: " + "; ".join(bad))

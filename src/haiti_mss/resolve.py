@@ -270,6 +270,31 @@ def _strength_events(events: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFra
     return strength
 
 
+ROUNDING_BAND = 0.10  # "about N" is read as N give or take 10%
+
+
+def consistent(summed: int, stated: int, qualifier) -> bool:
+    """Whether the sum of the contributors' own figures fits a mission-wide total as a source
+    stated it: "about N" within 10% of N, "at least N" at or above N, "at most N" at or below,
+    an exact N only when equal. A total the sum fits adds nothing: the exact parts are kept
+    (so a rounded "about 1,000" does not make the line jump); one it does not fit means
+    contributors are missing from the data, and the stated total wins."""
+    q = qualifier if isinstance(qualifier, str) and qualifier else "exact"
+    if q == "about":
+        return abs(summed - stated) <= ROUNDING_BAND * stated
+    if q == "at_least":
+        return summed >= stated
+    if q == "at_most":
+        return summed <= stated
+    return summed == stated
+
+
+def _approx(row) -> str:
+    words = {"about": "about ", "at_least": "at least ", "at_most": "at most "}
+    q = row.get("qualifier")
+    return f"{words.get(q, '') if isinstance(q, str) else ''}{int(row['count']):,}"
+
+
 def _mission_total(mission: str, on: pd.Timestamp, parts: dict[str, list[tuple]],
                    stated: pd.DataFrame, carried_total: dict) -> dict:
     """The mission's head-count on ``on``: the latest total a source stated (or, for a
@@ -281,14 +306,24 @@ def _mission_total(mission: str, on: pd.Timestamp, parts: dict[str, list[tuple]]
     last_parts = max([v[3] for v in per.values() if v[3] is not None], default=None)
     st = stated[(stated["mission"] == mission) & (stated["date"] <= on)]
     anchor = None
+    agrees = None
     if not st.empty:
         row = st.sort_values(["date", "source_rank"]).iloc[-1]
-        anchor = (row["date"], int(row["count"]), row["fact_id"], row["source_id"])
+        at_row = sum(strength_at(rec, row["date"])[0] for rec in parts.values())
+        if parts and consistent(at_row, int(row["count"]), row.get("qualifier")):
+            agrees = row
+        else:
+            anchor = (row["date"], int(row["count"]), row["fact_id"], row["source_id"])
     carry = carried_total.get(mission)
-    if carry is not None and carry[0] <= on and (anchor is None or carry[0] > anchor[0]):
-        anchor = (carry[0], carry[1], "", "")
+    if carry is not None and carry[0] <= on and (anchor is None or carry[0] > anchor[0]) \
+            and (agrees is None or carry[0] > agrees["date"]):
+        anchor, agrees = (carry[0], carry[1], "", ""), None
     if anchor is None:
-        return {"total": summed, "basis": "sum of contributors", "stated_total": None,
+        basis = "sum of contributors"
+        if agrees is not None:
+            basis += (f" (agrees with the total of {_approx(agrees)} a source stated for "
+                      f"{agrees['date']:%-d %B %Y})")
+        return {"total": summed, "basis": basis, "stated_total": None,
                 "stated_date": None, "sum_of_contributors": summed, "fact_id": None,
                 "source_id": None, "last_reported": last_parts}
     date, value, fact_id, source_id = anchor
@@ -344,7 +379,15 @@ def _series(missions, strength, stated, carried, as_of) -> tuple[pd.DataFrame, p
     return per, totals
 
 
-def _contributors(missions, events, strength, as_of) -> pd.DataFrame:
+def _first_pledges(personnel: pd.DataFrame) -> dict:
+    """(mission, contributor) -> the date of the first report of a pledge, including pledges
+    later revised (a conflated or relief row is no pledge)."""
+    rows = personnel[(personnel["event"] == "pledged") & personnel["contributor_iso3"].notna()
+                     & ~personnel["caveat"].isin(["conflation", "relief"])]
+    return rows.groupby(["mission", "contributor_iso3"])["refers_to_date"].min().to_dict()
+
+
+def _contributors(missions, events, strength, as_of, first_pledge=None) -> pd.DataFrame:
     """Per mission and contributor on ``as_of``: pledged, deployed (with its date and basis),
     announced, peak and first arrival."""
     named = events[events["contributor_iso3"] != ""]
@@ -371,13 +414,24 @@ def _contributors(missions, events, strength, as_of) -> pd.DataFrame:
                                       f"{m.replaces}")
             arrivals = ev[(ev["event"].isin(["arrived", "deployed"])) & (ev["count"] > 0)
                           & (ev["caveat"] != "carried_over")]
+            # An announcement followed by an arrival has been acted on: it is no longer news.
+            # Of those still open, the largest is shown (a "600 more" covers the "300 within a
+            # month" reported of it days later).
+            if not announced.empty:
+                came = ev[(ev["event"] == "arrived") & (ev["count"] > 0)]
+                if not came.empty:
+                    announced = announced[announced["date"] >= came["date"].max()]
+                announced = announced.sort_values(["count", "date"], ascending=[True, False])
             rows.append({
                 "mission": m.mission, "contributor_iso3": who,
                 "pledged": int(pledges["count"].sum()) if not pledges.empty else None,
-                "first_pledge_date": pledges["date"].min() if not pledges.empty else pd.NaT,
+                # The first report of any pledge, even one a revision later replaced (Chad
+                # offered 1,500 in December 2025, then 800: it first pledged in December).
+                "first_pledge_date": (min(pledges["date"].min(), first_pledge.get(
+                    (m.mission, who), pledges["date"].min())) if not pledges.empty else pd.NaT),
                 "deployed": 0 if ended else count,
                 "deployed_at_end": count if ended else None,
-                "basis": ("the mission had ended" if ended else basis),
+                "basis": basis,
                 "last_reported": last if last is not None else pd.NaT,
                 "stale": bool(last is not None and not ended
                               and (as_of - last).days > STALE_DAYS),
@@ -503,11 +557,31 @@ def instruments_on(money_obs: pd.DataFrame, on: pd.Timestamp) -> pd.DataFrame:
     return _instruments(latest)
 
 
-def trust_fund(state_money: pd.DataFrame, mission: str, on: pd.Timestamp) -> dict:
-    """The UN trust fund for ``mission`` on ``on``: the latest totals a source stated
-    (received, pledged), the sums of donor instruments beside them, and money paid out."""
-    tf = state_money[(state_money["channel"] == "un_trust_fund")
-                     & (state_money["mission"] == mission) & (state_money["date"] <= on)]
+def fund_rows(state: State, mission: str, carried: bool = True) -> tuple[pd.DataFrame,
+                                                                        pd.Timestamp]:
+    """The UN trust-fund rows that describe ``mission``'s fund, and the last date they may
+    describe. The fund set up for the MSS carried on under its successor: a successor's fund
+    holds its predecessor's rows too (``carried``), and an ended mission's fund is read as it
+    stood on the day the mission ended (later totals belong to the successor)."""
+    money = state.money
+    names = {mission}
+    m = state.mission(mission)
+    on = state.as_of
+    if m is not None:
+        if carried and isinstance(m["replaces"], str) and m["replaces"]:
+            names.add(m["replaces"])
+        if m["status"] == "ended" and pd.notna(m["end"]):
+            on = min(on, pd.Timestamp(m["end"]))
+    rows = money[(money["channel"] == "un_trust_fund") & money["mission"].isin(names)
+                 & (money["date"] <= on)]
+    return rows, on
+
+
+def trust_fund(state: State, mission: str) -> dict:
+    """The UN trust fund for ``mission`` (see :func:`fund_rows`): the latest totals a source
+    stated (received, pledged), the sums of donor instruments beside them, and money paid
+    out."""
+    tf, on = fund_rows(state, mission)
     stated = tf[(tf["scope"] == "all_donors") & (tf["status"] != "paid_out")]
     out = {}
     for status in ("received", "pledged"):
@@ -536,6 +610,13 @@ def _resolve_requirements(view: Dataset):
     rows = rows.assign(stock=False)
     obs, decisions = choose(rows, "amount_usd", same=("amount", "currency"))
     if not obs.empty:
+        # An estimate is its first author's: later reports restating it (a wire service
+        # repeating a minister's figure years later) may carry the value, never the authorship.
+        root = rows.set_index("fact_id")
+        first = obs["group_id"].map(lambda g: g if g in root.index else None)
+        for column in ("estimator", "basis", "source_id"):
+            obs[f"first_{column}"] = [root.at[g, column] if g else v
+                                      for g, v in zip(first, obs[column], strict=True)]
         obs = obs.assign(annual_usd=obs["amount_usd"] * 12
                          / obs["period_months"].astype(float))
     return obs, decisions
@@ -553,10 +634,20 @@ def annual_requirement(requirements: pd.DataFrame, mission: str) -> dict:
                             & requirements["period_months"].notna()]
     if rows.empty:
         return {"central": None, "low": None, "high": None, "n_estimates": 0, "fact_ids": []}
-    annual = rows["annual_usd"].astype(float)
-    return {"central": float(annual.median()), "low": float(annual.min()),
-            "high": float(annual.max()), "n_estimates": int(len(annual)),
+    estimates = estimate_groups(rows)
+    return {"central": float(estimates["mid"].median()), "low": float(estimates["low"].min()),
+            "high": float(estimates["high"].max()), "n_estimates": int(len(estimates)),
             "fact_ids": sorted(rows["fact_id"])}
+
+
+def estimate_groups(rows: pd.DataFrame) -> pd.DataFrame:
+    """Distinct cost estimates: a range published as two figures (its low and high end, from
+    the same source and author for the same period) is one estimate, placed at its midpoint
+    for the median and contributing both ends to the range."""
+    key = [rows["first_source_id"], rows["first_estimator"], rows["period_months"]]
+    grouped = rows.groupby(key, dropna=False)["annual_usd"]
+    out = pd.DataFrame({"low": grouped.min(), "high": grouped.max()}).reset_index(drop=True)
+    return out.assign(mid=(out["low"] + out["high"]) / 2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,7 +669,8 @@ def resolve(view: Dataset) -> State:
     stated_pledges = events[(events["event"] == "pledged") & (events["contributor_iso3"] == "")]
     carried = _carried_totals(missions, strength, stated)
     per, totals = _series(missions, strength, stated, carried, as_of)
-    contributors = _contributors(missions, events, strength, as_of)
+    contributors = _contributors(missions, events, strength, as_of,
+                                 _first_pledges(view.personnel))
     money_obs, m_decisions, instruments = _resolve_money(view, missions)
     req, r_decisions = _resolve_requirements(view)
     ctx_obs, c_decisions = choose(view.context, "value")

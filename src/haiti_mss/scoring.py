@@ -67,3 +67,9 @@ def beats_naive(table: dict[str, dict[str, float]], metric: str = "crps") -> boo
     """True when the model scores better than every naive forecast on ``metric`` (lower is
     better)."""
     return all(table["model"][metric] < table[name][metric] for name in NAIVE if name in table)
+
+
+def best_naive(table: dict[str, dict[str, float]], metric: str = "crps") -> tuple[str, float]:
+    """The best-scoring naive forecast in a score table: (name, score)."""
+    scored = [(name, table[name][metric]) for name in NAIVE if name in table]
+    return min(scored, key=lambda kv: kv[1])

@@ -99,7 +99,7 @@ class Snapshot:
                 "sum_of_contributors": 0 if ended else int(head["sum_of_contributors"]),
                 "total_basis": "the mission had ended" if ended else head["basis"],
                 "total_date": _iso(head["stated_date"]),
-                "total_fact_id": head["fact_id"],
+                "total_fact_id": head["fact_id"] if isinstance(head["fact_id"], str) else None,
                 "last_reported": _iso(last),
                 "stale": bool(not ended and pd.notna(last)
                               and (s.as_of - pd.Timestamp(last)).days > STALE_DAYS),
@@ -108,7 +108,7 @@ class Snapshot:
                 out["handed_over"] = {"date": _iso(m["end"]), "to": out["successor"],
                                       "total": int(head["total"]),
                                       "sum_of_contributors": int(head["sum_of_contributors"])}
-        tf = trust_fund(s.money, mission, s.as_of)
+        tf = trust_fund(s, mission)
         out["trust_fund"] = {
             "stated_received": _money(tf["stated_received"]),
             "stated_pledged": _money(tf["stated_pledged"]),

@@ -93,9 +93,32 @@ def problems(row: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+# What a reader is told about a page not to rely on, by the kind of page (the curator's
+# detailed reason stays in sources.csv, column link_fit).
+UNFIT_LABELS = {
+    "mirror": "a copy on another host, not the original page",
+    "summary": "a machine-written summary, not the original",
+    "aggregator": "an automated feed, not the original",
+    "forum": "a forum or social-media post",
+}
+
+
 def link_label(row) -> str:
-    """How a report labels a link: empty for a fine page, else what the page is."""
+    """How a report labels a link: empty for a fine page, else what the page is, in words a
+    reader can act on."""
     fit = str(getattr(row, "link_fit", "yes") or "yes")
-    if fit.startswith("no"):
-        return fit.split(":", 1)[1].strip() if ":" in fit else "not a page to rely on"
-    return ""
+    if not fit.startswith("no"):
+        return ""
+    kind = str(getattr(row, "page_kind", "") or "")
+    return UNFIT_LABELS.get(kind, "a test, preview or back-end copy of the page, not the "
+                                  "public one" if any(w in fit.lower() for w in (
+                                      "staging", "cms", "preview", "test", "pre-production",
+                                      "pre.")) else "a copy not to rely on")
+
+
+def clean_title(title) -> str:
+    """A title without the curator's bracketed markers ("[title from URL slug]")."""
+    import re
+
+    text = re.sub(r"\s*\[(?:title[^\]]*|descriptive title[^\]]*)\]", "", str(title or ""))
+    return text.strip() or "(untitled page)"

@@ -216,9 +216,13 @@ def load_scenario(name: str, scenarios_dir: Path | None = None,
     for pname, values in overrides.items():
         if parameter_names is not None and pname not in parameter_names:
             raise ParameterError(f"{where}: override of unknown parameter '{pname}'")
-        if not isinstance(values, dict) or not set(values) <= {"central", "low", "high", "note"}:
-            raise ParameterError(f"{where}: override '{pname}' must set central, low, high "
-                                 f"and/or note")
+        if not isinstance(values, dict) or not set(values) <= {"central", "low", "high", "note",
+                                                                "source_id", "basis"}:
+            raise ParameterError(f"{where}: override '{pname}' must set central, low, high, "
+                                 f"note, source_id and/or basis")
+        if values.get("basis", "assumption") not in ("assumption", "derived", "source"):
+            raise ParameterError(f"{where}: override '{pname}.basis' = {values['basis']!r}; "
+                                 f"expected assumption, derived or source")
         nums = {k: values[k] for k in ("low", "central", "high") if k in values}
         for k, v in nums.items():
             if isinstance(v, bool) or not isinstance(v, int | float) or v != v \

@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 
 WINDOW_DAYS = 7
-EXCLUDED_CAVEATS = ("cumulative", "conflation", "not_in_count")
+EXCLUDED_CAVEATS = ("cumulative", "conflation", "not_in_count", "own_outlay")
+
+# Why a flagged report is left out, in words a reader can follow.
+CAVEAT_REASONS = {
+    "cumulative": "a count of everyone ever sent, not of those on the ground",
+    "conflation": "mixes up two events",
+    "not_in_count": "a real deployment the mission's own head-counts leave out",
+    "own_outlay": "a contributor's own spending, refunded by the trust fund: not donor money",
+}
 
 CONFLICT_RULE = (
     "Reports of the same quantity form a group. Reports a curator disputed, and counts flagged "
@@ -43,7 +51,8 @@ CONFLICT_RULE = (
     "value the same way, then by how directly the page carries it (the originator's own page > "
     "a full verbatim repost > a rewrite, aggregator or summary), then by how exactly the figure "
     "is stated (an exact count > an approximate one > a bound), then by the later date "
-    "described, then by the first report."
+    "described, then by the first report. When the best report states only a bound (\"more "
+    "than 700\") and an exact figure in the group satisfies it (744), the exact figure is used."
 )
 
 
@@ -106,7 +115,7 @@ def choose(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
         # "nearly 900" are two different statements.
         vkey = "|".join(_text(r[c]) for c in same)
         rec = {"_i": i, "_fact": r["fact_id"], "_value": r[value], "_vkey": vkey,
-               "_same": f"{vkey}|{qualifier}", "_rank": int(r["source_rank"]),
+               "_same": f"{vkey}|{qualifier}", "_qual": qualifier, "_rank": int(r["source_rank"]),
                "_direct": int(r["directness_rank"]), "_exact": QUALIFIER_RANK.get(qualifier, 2),
                "_originator": _text(r.get("originator")) or r["source_id"],
                "_date": r["refers_to_date"] if pd.notna(r["refers_to_date"]) else never,
@@ -123,7 +132,8 @@ def choose(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
             if not r["_usable"]:
                 outcome[r["_i"]] = "excluded"
                 reason[r["_i"]] = (f"disputed: {r['_dispute']}" if r["_disputed"]
-                                   else f"flagged as a {r['_caveat']} count")
+                                   else "left out: " + CAVEAT_REASONS.get(
+                                       r["_caveat"], r["_caveat"]))
         usable = [r for r in rows if r["_usable"]]
         if not usable:
             continue
@@ -134,7 +144,9 @@ def choose(facts: pd.DataFrame, value: str, by: tuple[str, ...] = ("group_id",),
                                  len(rows), k == len(picks) - 1))
             for m in members:
                 if m is winner:
-                    outcome[m["_i"]], reason[m["_i"]] = "chosen", "chosen by the rule"
+                    outcome[m["_i"]], reason[m["_i"]] = "chosen", (
+                        "chosen by the rule" if not m.get("_refines") else
+                        f"chosen: an exact figure inside the bound {m['_refines']} states")
                 else:
                     outcome[m["_i"]], reason[m["_i"]] = "lost", _why_lost(m, winner)
         for r in usable:
@@ -169,7 +181,7 @@ def _event_pick(usable: list[dict]):
         since = max(r["_date"] for r in revisions) - _WINDOW
         candidates = [r for r in usable if r["_date"] >= since]
     _first_dates(candidates)
-    return _order(candidates)[0], candidates
+    return _refine(_order(candidates), candidates), candidates
 
 
 def _stock_picks(usable: list[dict]):
@@ -180,12 +192,34 @@ def _stock_picks(usable: list[dict]):
     while remaining:
         latest = remaining[-1]["_obs"]
         members = [r for r in remaining if r["_obs"] >= latest - _WINDOW]
-        picks.append((_order(members)[0], members))
+        picks.append((_refine(_order(members), members), members))
         remaining = [r for r in remaining if r["_obs"] < latest - _WINDOW]
     return picks[::-1]
 
 
+def _satisfies(value, bound: dict) -> bool:
+    v, b = float(value), float(bound["_value"])
+    return v >= b if bound["_qual"] == "at_least" else v <= b
+
+
+def _refine(ordered: list[dict], members: list[dict]) -> dict:
+    """The best report, unless it states only a bound ("more than 700") and an exact figure
+    in the same group satisfies it (744): a bound does not contradict a figure inside it, so
+    the exact figure is used, corroborated by the bound."""
+    best = ordered[0]
+    if best["_qual"] not in ("at_least", "at_most"):
+        return best
+    inside = [r for r in ordered if r["_qual"] == "exact" and _satisfies(r["_value"], best)]
+    if inside:
+        inside[0]["_refines"] = best["_fact"]
+        return inside[0]
+    return best
+
+
 def _why_lost(row: dict, chosen: dict) -> str:
+    if chosen.get("_refines") == row["_fact"]:
+        return (f"states a bound that the exact figure of {chosen['_fact']} satisfies (used "
+                f"instead, corroborated by this report)")
     if row["_same"] == chosen["_same"]:
         return f"same value as the chosen report {chosen['_fact']}"
     if row["_rank"] != chosen["_rank"]:

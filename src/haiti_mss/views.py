@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import dataset, funding, personnel
-from .entities import entity_name
+from .entities import CHANNEL_LABELS, entity_name
 from .resolve import State
 from .snapshots import from_state
 
@@ -82,7 +82,7 @@ CONFLICT_TABLES = {
                   lambda r: f"{entity_name(r.contributor_iso3)}, {r.event} ({r.mission}), "
                             f"{_d(r.refers_to_date)}"),
     "money": ("money_decisions", "amount",
-              lambda r: f"{entity_name(r.donor)}, {str(r.channel).replace('_', ' ')} "
+              lambda r: f"{entity_name(r.donor)}, {CHANNEL_LABELS.get(r.channel, r.channel)} "
                         f"{r.status} ({r.mission}, {r.currency})"),
     "requirements": ("requirement_decisions", "amount", lambda r: f"{r.estimator}: {r.basis}"),
     "context": ("context_decisions", "value",
@@ -153,7 +153,7 @@ def headline_facts(state: State) -> pd.DataFrame:
         plan = state.planned[state.planned["mission"] == mission]
         if not plan.empty and isinstance(plan.iloc[0]["fact_id"], str):
             ids.append(("planned strength", mission, "", plan.iloc[0]["fact_id"]))
-        tf = trust_fund(state.money, mission, state.as_of)
+        tf = trust_fund(state, mission)
         for key in ("stated_received", "stated_pledged"):
             if tf[key]:
                 ids.append((f"trust fund {key.split('_')[1]}", mission, "", tf[key]["fact_id"]))
@@ -262,9 +262,13 @@ def model(report, state: State, dataset_) -> dict:
     if report.out_of_sample is not None:
         oos = report.out_of_sample
         out["out_of_sample"] = pd.DataFrame({
-            "Mission": oos["mission"], "Parameters": oos["params"],
-            "Points compared": oos["points"],
-            "Average error of the forecast (share, CRPS)": oos["crps_share"],
-            "Median off by (share)": oos["median_abs_error_share"],
-            "80% band covered (%)": (oos["coverage_80"] * 100).round(0)})
+            "Mission": oos["mission"],
+            "Model": oos["params"].map({"calibrated": "fitted to the MSS",
+                                        "prior": "before fitting"}).fillna(oos["params"]),
+            "Months compared": oos["points"].astype(int),
+            "Median off by (share of authorized strength)":
+                oos["median_abs_error_share"].round(2),
+            "Average forecast error (CRPS, share)": oos["crps_share"].round(2),
+            "Truth inside the 80% band (% of months)":
+                (oos["coverage_80"] * 100).round(0).astype(int)})
     return out
