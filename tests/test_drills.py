@@ -77,7 +77,8 @@ def _assert_whole(reports: Path, before: dict[str, str], killed: bool = False) -
     """Every variant is its previous complete set or a new complete one, never mixed. After a
     SIGKILL a hidden staging folder may stay behind (nothing can clean up after a kill); the
     next run removes it."""
-    for variant in sorted(p for p in reports.iterdir() if p.is_dir()):
+    # reports/data holds the downloads shared by every variant (data zip, summary schema)
+    for variant in sorted(p for p in reports.iterdir() if p.is_dir() and p.name != "data"):
         if killed and variant.name.startswith(".staging-"):
             continue
         assert not variant.name.startswith("."), f"left over: {variant.name}"
@@ -102,7 +103,9 @@ def test_a_clean_render_publishes_every_variant_and_the_index(fresh_site):
     result = _render(fresh_site)
     assert result.returncode == 0, result.stderr
     reports = fresh_site[0] / "reports"
-    assert {p.name for p in reports.iterdir()} == {"one", "two", "index.html"}
+    assert {p.name for p in reports.iterdir()} == {"one", "two", "data", "index.html"}
+    assert {p.name for p in (reports / "data").iterdir()} == {"haiti-mss-data.zip",
+                                                              "summary.schema.json"}
     for variant in ("one", "two"):
         assert (reports / variant / "tables" / "01-quick--numbers.csv").exists()
         assert {p.name for p in (reports / variant).glob("*.html")} == {"01-quick.html",

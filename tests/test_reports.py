@@ -178,9 +178,10 @@ def test_renewal_summary_shows_the_vote_picture_and_nothing_later(rendered_check
     assert by_iso["KEN"]["deployed"] == 400 and by_iso["JAM"]["deployed"] == 24
     assert mss["planned_strength"]["count"] == 2500
     assert snap["as_of"] == "2024-09-30" and snap["mandate"]["resolution"] == 2751
-    # nothing reported after the vote: no GSF, no Kenyan 600 announcement (only AP's 300 of
-    # 25 September), no later dates
-    assert "GSF" not in snap["missions"] and by_iso["KEN"]["announced"]["count"] == 300
+    # nothing reported after the vote: no GSF, Ruto's 600 of 21 September (not the 11
+    # October restatement), no later dates
+    assert "GSF" not in snap["missions"]
+    assert by_iso["KEN"]["announced"] == {"count": 600, "date": "2024-09-21"}
     text = json.dumps(summary).replace(snap["mandate"]["expires"], "")  # a known future date
     dates = re.findall(r'"(20\d\d-\d\d-\d\d)"', text)
     assert dates and max(dates) <= "2024-09-30", max(dates)

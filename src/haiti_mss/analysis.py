@@ -677,13 +677,24 @@ def sensitivity_table(sens: pd.DataFrame, labels: dict[str, str] | None = None,
     return out.rename(columns={"parameter": "Assumption"}).round(2).reset_index(drop=True)
 
 
+def readable_number(v) -> str:
+    """A parameter value as a reader writes it: 400,000,000; 1,500; 0.4; 0.015."""
+    if v is None or pd.isna(v):
+        return "not set"
+    v = float(v)
+    if abs(v) >= 100 or v == int(v):
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:,.1f}"
+    return f"{v:.2g}"
+
+
 def posterior_display(calibration: dict, labels: dict[str, str]) -> pd.DataFrame:
     """The calibrated assumptions in words: the range assumed, where the data put it, and
     whether it narrowed it (its 80% range less than 70% of the prior's)."""
     t = posterior_summary(calibration)
 
-    def fmt(v):
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2g}" if abs(v) < 1 else f"{v:,.1f}"
+    fmt = readable_number
 
     return pd.DataFrame({
         "Assumption": t["parameter"].map(lambda n: labels.get(n, n)),
@@ -753,8 +764,9 @@ def parameter_display(table: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFram
     how = how.where(table["overridden_by"] == "", "Set for this projection: " + how)
     return pd.DataFrame({
         "Assumption": table["description"].fillna(table["name"]).str.rstrip("."),
-        "Central": table["central"], "Low": table["low"],
-        "High": table["high"], "Unit": table["unit"].str.replace("_", " "), "Source": links,
+        "Central": table["central"].map(readable_number), "Low": table["low"].map(readable_number),
+        "High": table["high"].map(readable_number), "Unit": table["unit"].str.replace("_", " "),
+        "Source": links,
         "How it was set": how,
     })
 

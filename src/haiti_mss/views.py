@@ -272,3 +272,47 @@ def model(report, state: State, dataset_) -> dict:
             "Truth inside the 80% band (% of months)":
                 (oos["coverage_80"] * 100).round(0).astype(int)})
     return out
+
+
+CONTEXT_WORDS = {"people_killed": "People killed", "people_kidnapped": "People kidnapped",
+                 "idp": "People displaced inside Haiti",
+                 "gang_control_share": "Share of Port-au-Prince under gang control"}
+
+
+def context_table(state: State) -> pd.DataFrame:
+    """The situation the mission faced, as known on the report's date: killings and
+    kidnappings per full calendar year and in the latest quarter reported, the latest count
+    of people displaced and the latest share of the capital held by gangs, each with who
+    reported it."""
+    c = state.context
+    if c is None or c.empty:
+        return pd.DataFrame()
+    c = c[c["latest"].astype(bool) & c["indicator"].isin(CONTEXT_WORDS)]
+    names = state.view.sources.set_index("source_id")["originator"]
+    words = {"about": "about ", "at_least": "at least ", "at_most": "at most "}
+    rows = []
+
+    def add(r, period):
+        unit = "%" if r.unit == "percent" else ""
+        q = words.get(r.qualifier, "") if isinstance(r.qualifier, str) else ""
+        rows.append({"What": CONTEXT_WORDS[r.indicator], "Period or date": period,
+                     "Figure": f"{q}{r.value:,.0f}{unit}",
+                     "Reported by": names.get(r.source_id, r.source_id)})
+
+    for ind in ("people_killed", "people_kidnapped"):
+        own = c[(c["indicator"] == ind) & c["period_start"].notna()]
+        years = own[(own["period_start"].dt.strftime("%m-%d") == "01-01")
+                    & (own["period_end"].dt.strftime("%m-%d") == "12-31")
+                    & (own["period_start"].dt.year == own["period_end"].dt.year)]
+        for r in years.sort_values("period_start").itertuples():
+            add(r, f"{r.period_start.year} (whole year)")
+        quarters = own[((own["period_end"] - own["period_start"]).dt.days.between(85, 95))]
+        if not quarters.empty:
+            r = quarters.sort_values("period_end").iloc[-1:].itertuples().__next__()
+            add(r, f"{r.period_start:%B} to {r.period_end:%B %Y} (latest quarter reported)")
+    for ind in ("idp", "gang_control_share"):
+        own = c[c["indicator"] == ind].sort_values("date")
+        if not own.empty:
+            r = own.iloc[-1:].itertuples().__next__()
+            add(r, f"{r.date.day} {r.date:%B %Y} (latest reported)")
+    return pd.DataFrame(rows)
