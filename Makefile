@@ -26,7 +26,7 @@ VALIDATED := $(BUILD)/validated.stamp
 # `make report` renders on every core; `make report JOBS=1` renders one report at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: help report validate test test-quick lint lab lock clean bench
+.PHONY: axe help report validate test test-quick lint lab lock clean bench
 
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -80,6 +80,12 @@ test-quick: $(VENV_STAMP) ## Everyday tests: unit, schema, rules, model, as-of (
 
 lint: $(VENV_STAMP) ## Check style with ruff (code and notebooks)
 	@$(VENV)/bin/ruff check src tests benchmarks notebooks
+
+AXE_VERSION := 4.10.2
+axe: ## Install axe-core (pinned) from npm for the accessibility check in `make test`
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (apt-get install npm)"; exit 1; }
+	@npm install --silent --no-audit --no-fund --prefix build/node axe-core@$(AXE_VERSION)
+	@echo "axe-core $(AXE_VERSION) in build/node"
 
 lab: $(VENV_STAMP) ## Open JupyterLab on notebooks/ with the project kernel
 	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks --allow-root

@@ -73,3 +73,62 @@ def test_every_report_loads_offline_in_a_browser(browser, rendered_checkout):
         if name != "index.html":
             assert images, (name, "a report without a chart")
         assert overflow <= 1, (name, f"{overflow}px wider than a phone screen")
+
+
+PHONE = {"width": 390, "height": 844}
+AXE = paths.ROOT / "build" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _offline_page(browser, path, viewport):
+    context = browser.new_context(viewport=viewport)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("file:", "data:")) else route.abort())
+    page = context.new_page()
+    page.goto(path.as_uri(), wait_until="load")
+    return context, page
+
+
+def test_chart_text_stays_readable_on_a_phone(browser, rendered_checkout):
+    """The smallest type in every chart, as drawn at phone width, is at least 10 CSS px."""
+    for path in _pages(rendered_checkout):
+        context, page = _offline_page(browser, path, PHONE)
+        sizes = page.evaluate("""() => Array.from(document.images)
+            .filter(i => i.dataset.minTextPx)
+            .map(i => ({alt: i.alt.slice(0, 60),
+                        px: +i.dataset.minTextPx * i.clientWidth / +i.getAttribute('width')}))""")
+        context.close()
+        small = [s for s in sizes if s["px"] < 10]
+        assert not small, (path.name, small)
+
+
+def test_every_link_between_reports_and_downloads_resolves(browser, rendered_checkout):
+    """Navigation, CSV and download links point at files that exist in the published site."""
+    root = rendered_checkout / "reports"
+    for path in _pages(rendered_checkout):
+        context, page = _offline_page(browser, path, {"width": 1280, "height": 900})
+        hrefs = page.evaluate("""() => Array.from(document.querySelectorAll('a[href]'))
+            .map(a => a.getAttribute('href'))""")
+        context.close()
+        local = [h for h in hrefs if not h.startswith(("http:", "https:", "data:", "#",
+                                                       "mailto:"))]
+        for href in local:
+            target = (path.parent / href.split("#")[0]).resolve()
+            assert target.exists() and root in target.parents, (path.name, href)
+
+
+def test_reports_pass_the_axe_accessibility_checks(browser, rendered_checkout):
+    """axe-core (WCAG 2 A and AA rules) finds no serious or critical problem, on a desktop
+    screen and on a phone. axe-core comes from npm (``make axe`` / .ci/run)."""
+    if not AXE.exists():
+        pytest.skip(f"axe-core not installed: run `make axe` (npm install into {AXE.parents[2]})")
+    script = AXE.read_text(encoding="utf-8")
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        for path in _pages(rendered_checkout):
+            context, page = _offline_page(browser, path, viewport)
+            page.add_script_tag(content=script)
+            found = page.evaluate("""async () => (await axe.run(document, {runOnly:
+                {type: 'tag', values: ['wcag2a', 'wcag2aa']}})).violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => v.id + ' x' + v.nodes.length + ': ' + v.nodes[0].target.join(' '))""")
+            context.close()
+            assert not found, (path.name, viewport["width"], found)

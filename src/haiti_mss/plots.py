@@ -55,8 +55,8 @@ def annotate_events(ax, events) -> None:
         if not lo <= x <= hi:
             continue
         ax.axvline(x, color="#4a5568", linewidth=0.8, linestyle=":")
-        ax.text(x, 1.0, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
-                va="top", ha="right", color="#4a5568")
+        ax.text(x, 0.98, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
+                va="top", ha="left", color="#4a5568")
 
 
 def _new_ax(ax, size=(WIDTH, 4.2)):
@@ -112,14 +112,29 @@ def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, totals: pd.DataFr
                    s=16, zorder=3, label="Total as a source stated it")
     if planned:
         ax.axhline(planned, color=PALETTE["planned"], linestyle="--", linewidth=1)
-        ax.text(wide.index.min() if len(wide) else 0, planned, f"planned {planned:,}",
-                color=PALETTE["planned"], va="bottom")
+        ax.text(0.99, planned, f"planned {planned:,}", transform=ax.get_yaxis_transform(),
+                color=PALETTE["planned"], va="bottom", ha="right")
     ax.set_ylabel("People on the ground")
     ax.set_xlabel("")
     _month_axis(ax)
     annotate_events(ax, events)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=2, frameon=False)
+    _legend_below(ax, ncols=2)
     return ax
+
+
+def _wrap_legends(fig, width: int = 36) -> None:
+    """Break long legend entries over lines, so that no legend makes the figure wider than
+    the page (a wider image shrinks on a phone, and its type with it)."""
+    import textwrap
+
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        for text in legend.get_texts():
+            label = text.get_text()
+            if len(label) > width and "\n" not in label:
+                text.set_text(textwrap.fill(label, width))
 
 
 def _smallest_text_px(fig) -> float:
@@ -134,6 +149,7 @@ def figure_html(ax_or_fig, *, title: str, caption: str, source_note: str, alt: s
     the caption and source note; ``data-min-text-px`` records the smallest type at natural
     size, so a browser test can check it stays readable when the image shrinks on a phone."""
     fig = ax_or_fig if isinstance(ax_or_fig, plt.Figure) else ax_or_fig.figure
+    _wrap_legends(fig)
     fig.canvas.draw()
     smallest = _smallest_text_px(fig)
     buf = io.BytesIO()
@@ -243,8 +259,10 @@ def _money_axis(ax, axis="y"):
 def _month_axis(ax):
     import matplotlib.dates as mdates
 
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    # At most six dates on the axis, so the labels never overlap at phone width.
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def plot_trust_fund(monthly: pd.DataFrame, stated: pd.DataFrame | None = None, ax=None):
@@ -265,7 +283,7 @@ def plot_trust_fund(monthly: pd.DataFrame, stated: pd.DataFrame | None = None, a
     _money_axis(ax)
     _month_axis(ax)
     ax.set_ylabel("US dollars (cumulative)")
-    ax.legend(loc="upper left", frameon=False)
+    _legend_below(ax)
     return ax
 
 
@@ -306,7 +324,7 @@ def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax
                    label=f"Cap used by the model ({ceiling:,.0f})")
     _month_axis(ax)
     ax.set_ylabel("Personnel deployed (people)")
-    ax.legend(loc="upper left", frameon=False)
+    _legend_below(ax)
     return ax
 
 
@@ -332,11 +350,11 @@ def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: 
         dates = [start + pd.offsets.MonthEnd(k) for k in m]
         ax.plot(dates, values, color=color, linestyle=dash, label=labels[key])
     ax.axhline(planned, color=PALETTE["planned"], linewidth=0.8)
-    ax.text(observed["month_end"].iloc[0], planned, f"planned {planned:,.0f}",
-            color=PALETTE["planned"], va="bottom")
+    ax.text(0.99, planned, f"planned {planned:,.0f}", transform=ax.get_yaxis_transform(),
+            color=PALETTE["planned"], va="bottom", ha="right")
     ax.set_ylabel("Personnel on the ground (people)")
     _month_axis(ax)
-    ax.legend(loc="upper left", frameon=False)
+    _legend_below(ax)
     return ax
 
 
@@ -371,13 +389,28 @@ def plot_density(bands_: pd.DataFrame, benchmarks: dict[str, float], ax=None):
                     label="80% band", step="mid")
     ax.plot(x, bands_["median"], color=PALETTE["deployed"], label="Police in the capital + mission")
     for (name, value), style in zip(benchmarks.items(), ("--", "-.", ":"), strict=False):
-        ax.axhline(value, color="#4a5568", linestyle=style, linewidth=1)
-        ax.text(x.iloc[0], value, f" {value:g} per 1,000: {name}", va="bottom")
+        short = name.removeprefix("Density benchmark: ").rstrip(".")
+        ax.axhline(value, color="#4a5568", linestyle=style, linewidth=1,
+                   label=f"{value:g} per 1,000: {short}")
     ax.set_yscale("log")
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    # Plain numbers on the log axis (mathtext is off for data-driven text).
+    ax.yaxis.set_major_locator(FixedLocator([0.5, 1, 2, 5, 10, 20, 50]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("Per 1,000 residents (log scale)")
     _month_axis(ax)
-    ax.legend(loc="center right", frameon=False)
+    _legend_below(ax)
     return ax
+
+
+def _legend_below(ax, ncols: int = 1) -> None:
+    """The legend under the chart; the layout engine is switched off so the legend does not
+    squeeze the axes (the saved image is cropped to its contents instead)."""
+    ax.figure.set_layout_engine("none")
+    ax.figure.subplots_adjust(left=0.16, right=0.97, top=0.95, bottom=0.16)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), ncols=ncols, frameon=False)
 
 
 def plot_tornado(tornado: pd.DataFrame, ax=None, top: int = 10):

@@ -54,7 +54,7 @@ def mandate_events(state: State) -> list[tuple[pd.Timestamp, str]]:
         elif r.mission in seen:
             what = f"{r.mission} renewed"
         else:
-            what = f"{r.mission} authorised"
+            what = f"{r.mission} authorized"
         seen.add(r.mission)
         out.append((pd.Timestamp(r.adopted_date), f"Res. {r.resolution}: {what}"))
     return out
