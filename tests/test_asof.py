@@ -300,7 +300,7 @@ def _rounded_total(tmp_path, stated: str, qualifier: str) -> dict:
 def test_a_rounded_total_that_the_parts_fit_keeps_the_exact_parts(tmp_path):
     mss = _rounded_total(tmp_path, "400", "about")
     assert mss["total_deployed"] == 424
-    assert mss["total_basis"].startswith("sum of contributors (agrees with the total of about 400")
+    assert mss["total_basis"].startswith("sum of contributors (the last total a source stated, about 400")
 
 
 def test_a_total_the_parts_do_not_fit_wins_over_them(tmp_path):

@@ -238,3 +238,21 @@ def test_every_notebook_runs_top_to_bottom_with_its_defaults():
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert errors == [], nb_path.name
         assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), nb_path.name
+
+
+@pytest.mark.slow
+def test_papermill_reads_a_variant_file_as_it_is(tmp_path):
+    """`papermill NB OUT -f params/<variant>.yaml -k haiti-mss`, as a user types it: no
+    unknown-parameter warning, and the picture of the file's date."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.ipynb"
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", str(paths.NOTEBOOKS_DIR / "01-contributions.ipynb"),
+         str(out), "-f", str(paths.ROOT / "params" / "renewal-2024-09-30.yaml"),
+         "-k", "haiti-mss"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "unknown parameter" not in result.stderr.lower()
+    text = out.read_text(encoding="utf-8")
+    assert "30 September 2024" in text and "resolution 2751" in text

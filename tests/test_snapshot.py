@@ -88,3 +88,17 @@ def test_cli_rejects_a_malformed_date():
                              "30/09/2024"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "YYYY-MM-DD" in result.stderr
+
+
+def test_the_context_table_shows_what_was_known_on_each_date(dataset):
+    from haiti_mss import views
+    from haiti_mss.resolve import resolve_on
+
+    then = views.context_table(resolve_on(dataset, "2024-09-30")).set_index("Period or date")
+    killed = then[then["What"] == "People killed"]
+    # The UN's half-year toll (published 25 Sep 2024) is the latest period known at the vote.
+    assert killed.loc["1 January 2024 to 30 June 2024 (latest period reported)", "Figure"] == "3,638"
+    assert not any("2025" in p for p in then.index)
+    # A period stated without its end ("so far this year") does not break the table.
+    now = views.context_table(resolve_on(dataset, "latest"))
+    assert "at least 5,601" in set(now[now["Period or date"] == "2024 (whole year)"]["Figure"])

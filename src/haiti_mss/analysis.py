@@ -648,7 +648,10 @@ def parameter_labels(table: pd.DataFrame) -> dict[str, str]:
 
 
 def pml_table(a: Analysis) -> pd.DataFrame:
+    # The gap to full strength from the first day is arithmetic on the record, shown once
+    # (in the section on other missions), not again with model bands.
     out = a.person_months_lost()
+    out = out[out["reference"] != "instant ceiling"]
     out["reference"] = out["reference"].map(lambda r: PATH_LABELS.get(r, r))
     return _band_columns(out.rename(columns={"reference": "Had things gone otherwise"})).round(0)
 
@@ -758,9 +761,10 @@ def parameter_display(table: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFram
             links.append(f'<a href="{escape(s["url"])}">{escape(s["publisher"])}</a> ({r.basis})')
         else:
             links.append(escape(r.basis))
+    # A fallback row says nothing of the later source it stands in for (no hindsight).
     how = table["derivation"].fillna("").str.replace(
         r"^Fallback for a report dated before the main row's source was published \(or when "
-        r"that page is undated\): ", "Value used before its main source existed: ", regex=True)
+        r"that page is undated\): ", "", regex=True)
     how = how.where(table["overridden_by"] == "", "Set for this projection: " + how)
     return pd.DataFrame({
         "Assumption": table["description"].fillna(table["name"]).str.rstrip("."),

@@ -91,8 +91,11 @@ def contributions_summary(snap: Snapshot, mission: str | None = None) -> str:
     never = [c for c in pledgers if not (c["deployed"] or c["deployed_at_end"])]
     if pledgers:
         parts.append(f"<li><strong>{_n(m['total_pledged'])}</strong> personnel had been pledged "
-                     f"by {len(pledgers)} countries; {len(never)} of them had sent no one"
-                     f"{': ' + ', '.join(escape(c['name']) for c in never) if never else ''}."
+                     f"by {len(pledgers)} countries; "
+                     + (f"{'neither' if len(pledgers) == 2 else 'none'} of them had sent anyone"
+                        if never and len(never) == len(pledgers) else
+                        f"{len(never)} of them had sent no one")
+                     + f"{': ' + ', '.join(escape(c['name']) for c in never) if never else ''}."
                      f"</li>")
     stated = m["latest_stated_pledged_total"]
     if stated:
@@ -274,7 +277,8 @@ def model_summary(report) -> str:
             f"the MSS kept, with the money promised to the force's trust fund and the "
             f"personnel pledges on record, the force would have about "
             f"<strong>{end['median']:,.0f}</strong> people on the ground by "
-            f"{_date(end['month'])}, the end of its first 12-month authorization (80% band "
+            f"the end of {pd.Timestamp(end['month']):%B %Y}, when its first 12-month "
+            f"authorization runs out (80% band "
             f"{end['p10']:,.0f} to {end['p90']:,.0f}).{test}</li>")
         return f'<div class="mss-summary"><strong>What this shows</strong><ul>{"".join(items)}</ul></div>'
     f = report.facts or {}
@@ -300,7 +304,8 @@ def model_summary(report) -> str:
             f"{_pm(r.get('UN average', 0))} more at the average pace of five UN missions, "
             f"{_pm(r.get('MINUSTAH', 0))} more at the pace of the UN's Haiti mission of 2004, but "
             f"only {_pm(r.get('AMISOM', 0))} more at the pace of the African Union's Somalia "
-            f"mission, which was also paid for by voluntary contributions. (The gap to the full "
+            f"mission, whose troops, like the MSS's, were paid for by voluntary contributions. "
+            f"(The gap to the full "
             f"2,500 from the first day, {_pm(r.get('instant', 0))}, is arithmetic, not a standard "
             f"any mission meets.)</li>")
     if report.validated is None:
@@ -344,7 +349,8 @@ def bands_title(report) -> str:
     if report.validated:
         return "Model estimate of strength, which beats the naive forecasts"
     if report.validated is None:
-        return "Model estimate of strength (not tested yet: no later months to score it on)"
+        return (f"Model estimate of strength (not tested yet: no later months to score it on; "
+                f"months after {_date(report.as_of)} are a forecast)")
     return "Model estimate of strength (not a finding: it does not beat a naive forecast)"
 
 
@@ -357,7 +363,9 @@ def density_title(report) -> str:
     bands = a.density_bands()
     low = min(benchmarks(a.parameters).values())
     top = float(bands["p90"].max())
-    verb = ("would stay" if report.scenario.get("projection") else "stayed")
+    future = (report.scenario.get("projection")
+              or a.setting.month_index[-1] > pd.Timestamp(report.as_of))
+    verb = "would stay" if future else "stayed"
     where = "Security personnel per 1,000 residents of Port-au-Prince"
     if top < low:
         return f"{where} {verb} below every benchmark, even at the top of the band"
@@ -517,8 +525,7 @@ def coverage_note(counts: dict, quality: dict | None = None) -> str:
         f"<li>Contributors of personnel: "
         f"{', '.join(sorted(entity_name(c) for c in counts['contributors']))}. Donors: "
         f"{', '.join(sorted(entity_name(c) for c in counts['donors']))}.</li>",
-        f"<li>{counts['disputed_rows']} reports are disputed (kept, shown, never used); "
-        f"{counts['undated_sources']} of the sources are undated.</li>"]
+        f"<li>{counts['disputed_rows']} reports are disputed (kept, shown, never used).</li>"]
     if quality:
         def pct(v):
             return "none" if v is None else f"{v:.0f}%"
@@ -601,9 +608,12 @@ def index_story(state) -> dict:
                  f"{plan:,} planned; {len(pledgers)} countries put a number on their pledges, "
                  f"{mss['total_pledged']:,} in all, and {len(never)} of them sent no one.")
     if tf and need["n_estimates"]:
-        s.append(f"The UN trust fund that paid for much of it had received about "
+        outside = funding_overview(state, "MSS")["outside_fund_promised_usd"]
+        s.append(f"The UN trust fund set up to pay for it had received about "
                  f"{_usd(tf['amount_usd'])} by {_date(tf['date'])}, against published estimates "
-                 f"of {_usd(need['low'])} to {_usd(need['high'])} a year for the whole mission.")
+                 f"of {_usd(need['low'])} to {_usd(need['high'])} a year for the whole mission; "
+                 f"donors also promised {_usd(outside)} outside the fund, mostly equipment, "
+                 f"bilateral aid and support to the Haitian police.")
     h = mss.get("handed_over")
     if h:
         s.append(f"On {_date(h['date'])} the Gang Suppression Force (GSF), authorized by "
@@ -612,11 +622,13 @@ def index_story(state) -> dict:
     if gsf and gsf["status"] == "active":
         new = [x for x in gsf["contributors"] if x["pledged"]]
         ceiling = (gsf["planned_strength"] or {}).get("count") or 5550
-        s.append(f"By {_date(state.as_of)}, the newest date in the data, the GSF had "
+        s.append(f"The last count of the GSF in the data, for "
+                 f"{_date(gsf['total_date'] or gsf['last_reported'])}, was "
                  f"{gsf['total_deployed']:,} people on the ground "
                  f"({gsf['total_deployed'] / ceiling * 100:.0f}% of its ceiling); "
                  + (f"{_and([x['name'] for x in new])} had pledged "
-                    f"{sum(x['pledged'] for x in new):,} more, and none of them had arrived."
+                    f"{sum(x['pledged'] for x in new):,} more, and none of them had arrived by "
+                    f"{_date(state.as_of)}, the newest date in the data."
                     if new and not any(x["deployed"] for x in new) else
                     "no new contributor's pledge is on record."))
     story = "<p>" + " ".join(escape(x) for x in s) + "</p>"
@@ -669,3 +681,23 @@ def timeline_list(state) -> str:
     events.sort(key=lambda e: e[0])
     return "<ul class=\"timeline\">" + "".join(
         f"<li><strong>{_date(d)}</strong>: {escape(w)}</li>" for d, w in events) + "</ul>"
+
+
+def undated_note(dataset) -> str:
+    """How many sources have no publication date, and what that means for every report."""
+    src = dataset.sources
+    n = int(src["date_published"].isna().sum())
+    if not n:
+        return ""
+    cited = set()
+    for name in ("personnel", "money", "requirements", "context", "in_kind"):
+        frame = getattr(dataset, name, None)
+        if frame is not None:
+            cited |= set(frame["source_id"])
+    undated = src[src["date_published"].isna()]
+    used = int(undated["source_id"].isin(cited).sum())
+    return (f'<p class="mss-meta">{n} of the {len(src)} sources in the data have no '
+            f"publication date that could be established ({used} of them carry facts). An "
+            f"undated page counts only from the day it was read, so no report uses its facts; "
+            f"where it is the only source of a figure, that figure is missing from every "
+            f"report (see the data files, column date_published).</p>")

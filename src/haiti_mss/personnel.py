@@ -114,6 +114,8 @@ def reconciliation_table(recon: pd.DataFrame) -> pd.DataFrame:
 
 
 def pledge_delivery(state: State, mission: str, kept_share: float = 0.9) -> pd.DataFrame:
+    # Kept: peak at least 90% of the pledge; partly kept: 25-90%; mostly not delivered:
+    # under 25%; not delivered: no one (too recent to judge when pledged under 90 days ago).
     """Which pledges were kept, partly kept or not (yet) delivered, and how long delivery
     took: per contributor, pledged, the most ever on the ground at a month end, the first
     pledge and first arrival dates, and the months between them. Kept = peak strength at least
@@ -130,8 +132,13 @@ def pledge_delivery(state: State, mission: str, kept_share: float = 0.9) -> pd.D
     out["months_to_first_arrival"] = (lag.dt.days / 30.44).round(1).where(lag.dt.days > 0)
     out["pledge_known_before_arrival"] = (lag.dt.days > 0) | out["first_arrival"].isna()
     share = out["peak_deployed"] / out["pledged"].astype(float)
-    out["delivery"] = np.select([share >= kept_share, share > 0], ["kept", "partly kept"],
-                                "not delivered")
+    # A pledge less than three months old with nobody there yet is too recent to judge.
+    recent = (out["first_arrival"].isna()
+              & ((state.as_of - pd.to_datetime(out["first_pledge_date"])).dt.days < 90))
+    out["delivery"] = np.select(
+        [share >= kept_share, share >= 0.25, share > 0, recent],
+        ["kept", "partly kept", "mostly not delivered", "too recent to judge"],
+        "not delivered")
     return out.sort_values(["peak_deployed", "pledged"], ascending=False).reset_index(drop=True)
 
 

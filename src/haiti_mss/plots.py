@@ -478,8 +478,13 @@ def alt_trust_fund(monthly: pd.DataFrame) -> str:
 def alt_bands(bands_: pd.DataFrame, what: str) -> str:
     last = bands_.iloc[-1]
     return (f"Line chart with bands of modelled {what} from {bands_['month'].iloc[0].date()} to "
-            f"{last['month'].date()}; at the end the median is {last['median']:,.1f} "
-            f"(80% band {last['p10']:,.1f} to {last['p90']:,.1f}).")
+            f"{last['month'].date()}; at the end the median is {_num(last['median'])} "
+            f"(80% band {_num(last['p10'])} to {_num(last['p90'])}).")
+
+
+def _num(v) -> str:
+    """A model figure for alt text: whole numbers for counts, one decimal below 10."""
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}"
 
 
 def alt_split(split: pd.DataFrame) -> str:

@@ -102,3 +102,40 @@ def nav_bar(variant: str, stem: str, stems: list[str], titles: dict[str, str]) -
     parts.append('<a href="summary.json">Headline figures (JSON)</a>')
     parts.append('<a href="../data/summary.schema.json">their schema</a>')
     return f'<nav class="mss-nav" aria-label="Reports">{" · ".join(parts)}</nav>'
+
+
+def latest_changes(changelog=None, limit: int = 12) -> tuple[str, list[str]]:
+    """The newest section of CHANGELOG.md: (heading, its bullet lines, at most ``limit``)."""
+    from pathlib import Path
+
+    from . import paths
+
+    path = Path(changelog or paths.ROOT / "CHANGELOG.md")
+    if not path.exists():
+        return "", []
+    heading, bullets = "", []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            if heading:
+                break
+            heading = line[3:].strip()
+        elif heading and line.startswith("- "):
+            bullets.append(line[2:].strip())
+        elif heading and line.startswith("  ") and bullets:
+            bullets[-1] += " " + line.strip()
+    return heading, bullets[:limit]
+
+
+def report_footer(title: str, version: str, data_date: str) -> str:
+    """How to cite the report, the licences, and what changed in this data version."""
+    heading, bullets = latest_changes()
+    changes = ""
+    if bullets:
+        items = "".join(f"<li>{escape(b)}</li>" for b in bullets)
+        changes = (f"<details><summary>What changed in this data version ({escape(heading)})"
+                   f"</summary><ul>{items}</ul><p>The full list is CHANGELOG.md in the data "
+                   f"download.</p></details>")
+    return (f'<footer class="mss-footer"><p><strong>How to cite:</strong> "{escape(title)}", '
+            f"Haiti MSS deployment and funding tracker, data to {escape(data_date)}, data "
+            f"version {escape(version)}.</p><p><strong>Licences:</strong> code MIT; data CC BY "
+            f"4.0, each figure with its original source as cited.</p>{changes}</footer>")

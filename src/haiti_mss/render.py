@@ -153,10 +153,20 @@ def _with_navigation(html: str, variant: str, notebook: Path) -> str:
     titles = {nb.stem: _notebook_title(nbformat.read(str(nb), as_version=4), nb)
               for nb in siblings}
     bar = nav_bar(variant, notebook.stem, [nb.stem for nb in siblings], titles)
+    import re
+
+    from .present import report_footer
+
+    version = re.search(r"Data version <code>([^<]+)</code>", html)
+    when = re.search(r"Data (?:to|as known on) <strong>([^<]+)</strong>", html)
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    footer = report_footer(title.group(1).strip() if title else titles[notebook.stem],
+                           version.group(1) if version else "unknown",
+                           when.group(1) if when else "unknown")
     if "<main>" in html:
         html = html.replace("<main>", f"<main>\n{bar}", 1)
         head, tail = html.rsplit("</main>", 1)
-        html = f"{head}{bar}\n</main>{tail}"
+        html = f"{head}{bar}\n{footer}\n</main>{tail}"
     return html
 
 

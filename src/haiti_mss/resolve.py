@@ -321,8 +321,9 @@ def _mission_total(mission: str, on: pd.Timestamp, parts: dict[str, list[tuple]]
     if anchor is None:
         basis = "sum of contributors"
         if agrees is not None:
-            basis += (f" (agrees with the total of {_approx(agrees)} a source stated for "
-                      f"{agrees['date']:%-d %B %Y})")
+            basis += (f" (the last total a source stated, {_approx(agrees)} for "
+                      f"{agrees['date']:%-d %B %Y}, agreed with the contributors' figures "
+                      f"then)")
         return {"total": summed, "basis": basis, "stated_total": None,
                 "stated_date": None, "sum_of_contributors": summed, "fact_id": None,
                 "source_id": None, "last_reported": last_parts}

@@ -301,15 +301,21 @@ def context_table(state: State) -> pd.DataFrame:
 
     for ind in ("people_killed", "people_kidnapped"):
         own = c[(c["indicator"] == ind) & c["period_start"].notna()]
+        # A period stated without its end ("so far this year") ends on the date it describes.
+        own = own.assign(period_end=own["period_end"].fillna(own["date"]))
         years = own[(own["period_start"].dt.strftime("%m-%d") == "01-01")
                     & (own["period_end"].dt.strftime("%m-%d") == "12-31")
                     & (own["period_start"].dt.year == own["period_end"].dt.year)]
         for r in years.sort_values("period_start").itertuples():
             add(r, f"{r.period_start.year} (whole year)")
-        quarters = own[((own["period_end"] - own["period_start"]).dt.days.between(85, 95))]
-        if not quarters.empty:
-            r = quarters.sort_values("period_end").iloc[-1:].itertuples().__next__()
-            add(r, f"{r.period_start:%B} to {r.period_end:%B %Y} (latest quarter reported)")
+        # The most recent period reported that is not a whole year already shown (a quarter,
+        # a half-year, a year to date), the longest if several end on the same day.
+        rest = own.drop(index=years.index)
+        if not rest.empty:
+            rest = rest.assign(_len=rest["period_end"] - rest["period_start"])
+            r = rest.sort_values(["period_end", "_len"]).iloc[-1:].itertuples().__next__()
+            add(r, f"{r.period_start:%-d %B %Y} to {r.period_end:%-d %B %Y} (latest period "
+                   f"reported)")
     for ind in ("idp", "gang_control_share"):
         own = c[c["indicator"] == ind].sort_values("date")
         if not own.empty:
