@@ -256,3 +256,20 @@ def test_papermill_reads_a_variant_file_as_it_is(tmp_path):
     assert "unknown parameter" not in result.stderr.lower()
     text = out.read_text(encoding="utf-8")
     assert "30 September 2024" in text and "resolution 2751" in text
+
+
+@pytest.mark.slow
+def test_every_summary_matches_its_published_schema(rendered_checkout):
+    """Each variant's summary.json validates against the JSON Schema shipped in the package
+    and published beside the reports (reports/data/summary.schema.json)."""
+    import json
+
+    import jsonschema
+
+    reports = rendered_checkout / "reports"
+    schema = json.loads((reports / "data" / "summary.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    summaries = sorted(reports.glob("*/summary.json"))
+    assert len(summaries) == 3
+    for path in summaries:
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
