@@ -15,7 +15,7 @@ UV_VERSION := $(shell sed -n 's/^uv==//p' requirements.txt)
 export PYTHONPATH := $(CURDIR)/src
 
 # Every table the schema lists (a missing one must fail loudly, not be skipped) and the rest.
-TABLES := $(addprefix data/,$(shell sed -n 's/.*"path": *"\([^"/]*\.csv\)".*/\1/p' data/datapackage.json))
+TABLES := $(sort $(addprefix data/,$(shell sed -n 's/.*"path": *"\([^"/]*\.csv\)".*/\1/p' data/datapackage.json)))
 DATA := data/datapackage.json data/README.md $(sort $(TABLES) $(wildcard data/*.csv)) $(wildcard scenarios/*.yaml)
 SRC := $(shell find src -type f \( -name '*.py' -o -name '*.j2' -o -name '*.json' -o -name '*.css' \) 2>/dev/null)
 # Build output goes to build/ and reports/ unless HAITI_MSS_BUILD_DIR / HAITI_MSS_REPORTS_DIR

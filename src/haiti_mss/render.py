@@ -428,6 +428,12 @@ def _render_job(job):
         return str(exc)
     except OSError as exc:
         return _disk_message(exc, out_dir)
+    except RuntimeError as exc:
+        # The kernel did not start or died (a machine out of memory or overloaded): one line,
+        # no traceback; the previous report stays.
+        return (f"{_rel(notebook)}: the Jupyter kernel failed ({exc}); the previous report, "
+                f"if any, is untouched. Run `make report` again, or `make report JOBS=1` on a "
+                f"busy machine.")
     return None
 
 
