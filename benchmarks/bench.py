@@ -37,8 +37,9 @@ from model_loop import simulate_loop
 draws, months, runs, loop_draws = (int(a) for a in sys.argv[1:5])
 ds = mss.load_dataset()
 scenario = dict(analysis.load_scenario("mss-observed"), months=months)
-setting = analysis.build_setting(ds, scenario, "2026-11-27")
-table = analysis.parameter_table(ds, scenario)
+state = mss.resolve_on(ds, "latest")
+setting = analysis.build_setting(state, scenario)
+table = analysis.parameter_table(state.view, scenario)
 p = analysis.with_derived(analysis.sample_parameters(table, draws, 1), setting)
 shocks = model.draw_shocks(draws, len(setting.pledges), 1)
 times = []
@@ -91,7 +92,9 @@ def bench_reports(runs=3) -> dict:
     import yaml  # noqa: F401  (installed with papermill)
 
     notebooks = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    variants = sorted((ROOT / "params").glob("*.yaml"))
+    from haiti_mss.specs import variant_files
+
+    variants = variant_files()
     scratch = ROOT / "build" / "bench-practice"
     from haiti_mss.render import resolve_parameters
 

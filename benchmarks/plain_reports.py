@@ -30,12 +30,13 @@ def main() -> int:
 
     from haiti_mss import paths
     from haiti_mss.render import resolve_parameters
+    from haiti_mss.specs import variant_files
 
     sink = []
     IPython.display.display = lambda *objs, **kw: sink.extend(objs)
     notebooks = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
     total = time.perf_counter()
-    for params_file in sorted(paths.PARAMS_DIR.glob("*.yaml")):
+    for params_file in variant_files():
         values = resolve_parameters(params_file, notebooks)
         for nb_path in notebooks:
             cells = [c for c in json.loads(nb_path.read_text())["cells"] if c["cell_type"] == "code"]
