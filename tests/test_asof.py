@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from haiti_mss import load_dataset, paths, resolve_on, snapshot, views
+from haiti_mss import events, load_dataset, paths, resolve_on, snapshot, views
 from haiti_mss.dataset import Dataset, group_ids
 
 from .tinydata import build
@@ -98,6 +98,9 @@ def _shown(state) -> dict:
     for mission in ("MSS", "GSF"):
         out[f"01-{mission}"] = views.contributions(state, mission)
         out[f"02-{mission}"] = views.money(state, mission)
+        out[f"01-timeline-{mission}"] = events.timeline(state, mission)
+        out[f"01-profiles-{mission}"] = events.profiles(state, mission)
+    out["01-context"] = views.context_series(state)
     out["04"] = views.sources_and_method(state)
     return out
 

@@ -342,6 +342,57 @@ def reference_title(shown: dict) -> str:
             f"more person-months; at AMISOM's, {r.get('AMISOM', 0):,.0f} more")
 
 
+def context_title(series: dict) -> str:
+    """The finding of the context chart: the latest killings rate and the latest count of
+    people displaced, against the earliest."""
+    k, d = series["killings"], series["displaced"]
+    parts = []
+    if len(k):
+        short = k[(k["end"] - k["start"]).dt.days < 200]
+        last = (short if len(short) else k).sort_values("end").iloc[-1]
+        span = (f"{last['start']:%B}–{last['end']:%B %Y}"
+                if last["start"].year == last["end"].year
+                else f"{last['start']:%B %Y}–{last['end']:%B %Y}")
+        parts.append(f"about {last['per_month']:,.0f} people a month were killed in {span}")
+    if len(d) >= 2:
+        parts.append(f"the number displaced went from {_round_people(d['value'].iloc[0])} "
+                     f"({d['date'].iloc[0]:%B %Y}) to {_round_people(d['value'].iloc[-1])} "
+                     f"({d['date'].iloc[-1]:%B %Y})")
+    if not parts:
+        return "The situation in Haiti"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _round_people(v: float) -> str:
+    return f"{v / 1e6:.1f} million" if v >= 1e6 else f"{v:,.0f}"
+
+
+def successor_pace_title(shown: dict, mission: str) -> str:
+    """The finding of a successor force's chart against other missions' pace: its strength
+    at the last count, and where the UN-average pace would have put it by the end of that
+    month (month end 1 = the first month end, as in the chart and the arithmetic)."""
+    obs = shown["observed"].reset_index(drop=True)
+    last = obs.iloc[-1]
+    when = pd.Timestamp(last["month_end"])
+    k = len(obs)
+    counted = shown.get("counted_on")
+    if counted is not None and pd.notna(counted) and pd.Timestamp(counted) < when:
+        when = pd.Timestamp(counted)
+        k = int((obs["month_end"] >= when).idxmax()) + 1
+        at_text = f"at the last count ({_date(when)})"
+    else:
+        at_text = f"at the end of {when:%B %Y}"
+    total = int(last["total"])
+    head = (f"{mission}: {total:,} on the ground {at_text}, "
+            f"{total / shown['planned'] * 100:.0f}% of its ceiling of {shown['planned']:,.0f}")
+    avg = shown["shares"][shown["shares"]["mission"] == "UN average"].set_index("month")["share"]
+    if avg.empty:
+        return head
+    at = shown["planned"] * avg.get(k, avg.iloc[-1])
+    return head + f"; at the UN-average pace it would have had about {round(at, -1):,.0f} by then"
+
+
 def bands_title(report) -> str:
     """The strength chart's title, saying what the bands are worth."""
     if report.scenario.get("projection"):

@@ -329,13 +329,14 @@ def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax
 
 
 def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: float,
-                         start, ax=None):
-    """The mission's reconstructed strength against the planned strength at other missions'
-    pace (same months since authorization)."""
+                         start, ax=None, *, label: str = "This mission (sources, reconstructed)",
+                         planned_label: str = "planned"):
+    """The mission's reconstructed strength against the planned strength (or a successor's
+    ceiling) at other missions' pace (same months since authorization)."""
     ax = _new_ax(ax)
     start = pd.Timestamp(start)
     ax.step(observed["month_end"], observed["total"].astype(float), where="post", color="black",
-            linewidth=2, label="This mission (sources, reconstructed)")
+            linewidth=2, label=label)
     styles = {"MINUSTAH": ("#2b6cb0", "--"), "UN average": ("#2f855a", "-."),
               "AMISOM": ("#c05621", ":")}
     labels = {"MINUSTAH": "At MINUSTAH's pace (Haiti 2004)",
@@ -350,7 +351,7 @@ def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: 
         dates = [start + pd.offsets.MonthEnd(k) for k in m]
         ax.plot(dates, values, color=color, linestyle=dash, label=labels[key])
     ax.axhline(planned, color=PALETTE["planned"], linewidth=0.8)
-    ax.text(0.99, planned, f"planned {planned:,.0f}", transform=ax.get_yaxis_transform(),
+    ax.text(0.99, planned, f"{planned_label} {planned:,.0f}", transform=ax.get_yaxis_transform(),
             color=PALETTE["planned"], va="bottom", ha="right")
     ax.set_ylabel("Personnel on the ground (people)")
     _month_axis(ax)
@@ -358,7 +359,12 @@ def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: 
     return ax
 
 
-def alt_reference_paths(observed: pd.DataFrame, refs: pd.DataFrame) -> str:
+def alt_reference_paths(observed: pd.DataFrame, refs: pd.DataFrame | None) -> str:
+    if refs is None:
+        return (f"Line chart of the force's strength from {observed['month_end'].iloc[0].date()} "
+                f"to {observed['month_end'].iloc[-1].date()} (latest "
+                f"{observed['total'].iloc[-1]:,.0f}) against its ceiling reached at other "
+                f"missions' pace.")
     r = refs.set_index("path")["person_months"]
     return (f"Line chart of the mission's strength from {observed['month_end'].iloc[0].date()} "
             f"to {observed['month_end'].iloc[-1].date()} (peak {observed['total'].max():,.0f}) "
@@ -528,3 +534,101 @@ def alt_sources(sources: pd.DataFrame) -> str:
     counts = cited.groupby("originator_kind")["facts"].sum().sort_values(ascending=False)
     return ("Bar chart of facts by who originated their source: "
             + ", ".join(f"{k.replace('_', ' ')} {int(v)}" for k, v in counts.items()) + ".")
+
+
+def plot_timeline(events: pd.DataFrame, ax=None):
+    """What happened, in order: one row per kind of event (votes, pledges, arrivals,
+    departures, money promised), a dot per event, coloured by contributor (money and votes in
+    grey). The numbers are in the table under the chart."""
+    from .events import LANES
+
+    ax = _new_ax(ax, size=(WIDTH, 3.6))
+    lanes = [lane for lane in LANES if (events["lane"] == lane).any()]
+    y = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
+    from .entities import entity_name
+
+    codes = {entity_name(c): c for c in CONTRIBUTOR_COLOURS}
+    seen = set()
+    for r in events.itertuples():
+        code = codes.get(r.who)
+        people = r.lane in ("Pledges", "Arrivals", "Departures")
+        colour = CONTRIBUTOR_COLOURS.get(code, OTHER_COLOUR) if people else "#4a5568"
+        label = r.who if people and r.who not in seen else None
+        if label:
+            seen.add(r.who)
+        marker = "D" if r.lane == "Security Council" else "o"
+        ax.scatter([r.date], [y[r.lane]], s=36, color=colour, marker=marker, zorder=3,
+                   edgecolor="white", linewidth=0.5, label=label)
+        if r.lane == "Security Council" and r.what.startswith("Resolution"):
+            ax.annotate(r.what.split(":")[0].split(" ")[1], (r.date, y[r.lane]),
+                        xytext=(0, 7), textcoords="offset points", ha="center",
+                        color="#4a5568")
+    ax.set_yticks(list(y.values()), [lane.replace(" ", "\n", 1) if lane == "Security Council"
+                                     else lane for lane in y])
+    ax.set_ylim(-0.6, len(lanes) - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("")
+    ax.margins(x=0.06)
+    _month_axis(ax)
+    _legend_below(ax, ncols=2)
+    ax.figure.subplots_adjust(left=0.24)
+    return ax
+
+
+def alt_timeline(events: pd.DataFrame) -> str:
+    counts = events.groupby("lane").size()
+    parts = ", ".join(f"{int(n)} {lane.lower()}" for lane, n in counts.items())
+    if events.empty:
+        return "No events."
+    return (f"Timeline from {events['date'].min():%B %Y} to {events['date'].max():%B %Y}: "
+            f"{parts}. The table below lists each event.")
+
+
+def plot_context(series: dict, events=()):
+    """Two panels over the same months: killings per month (each reported period drawn as a
+    bar across its months, at its average) and people displaced inside Haiti (each count at
+    the date it describes)."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 5.0), sharex=True)
+    k = series["killings"]
+    for r in k.itertuples():
+        short = (r.end - r.start).days < 200
+        top.hlines(r.per_month, r.start, r.end, color="#9b2c2c" if short else "#e2a0a0",
+                   linewidth=3 if short else 2)
+    top.set_ylabel("Killed a month")
+    top.set_ylim(0, max(600.0, float(k["per_month"].max()) * 1.15) if len(k) else 600.0)
+    top.plot([], [], color="#9b2c2c", linewidth=3, label="Quarter or half-year (average)")
+    top.plot([], [], color="#e2a0a0", linewidth=2, label="Longer period (average)")
+    top.legend(loc="upper left", frameon=False)
+    d = series["displaced"]
+    bottom.plot(d["date"], d["value"].astype(float), color="#2c5282", marker="o", markersize=4,
+                linewidth=1.2)
+    bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:.1f}M" if v else "0"))
+    bottom.set_ylabel("Displaced")
+    bottom.set_ylim(0, max(1.6e6, float(d["value"].max()) * 1.15) if len(d) else 1.6e6)
+    for ax in (top, bottom):
+        ax.set_xlabel("")
+        for when, _ in events or ():
+            ax.axvline(mdates.date2num(pd.Timestamp(when)), color="#4a5568", linewidth=0.8,
+                       linestyle=":")
+    _month_axis(bottom)
+    fig.set_layout_engine("none")
+    fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.08, hspace=0.12)
+    return fig
+
+
+def alt_context(series: dict) -> str:
+    k, d = series["killings"], series["displaced"]
+    parts = []
+    if len(k):
+        hi = k.loc[k["per_month"].idxmax()]
+        parts.append(f"killings averaged up to {hi['per_month']:,.0f} a month "
+                     f"({hi['start']:%B %Y} to {hi['end']:%B %Y})")
+    if len(d):
+        last = d.iloc[-1]
+        parts.append(f"people displaced rose from {d['value'].iloc[0]:,.0f} "
+                     f"({d['date'].iloc[0]:%B %Y}) to {last['value']:,.0f} "
+                     f"({last['date']:%B %Y})")
+    return ("Two panels: " + "; ".join(parts) + ".") if parts else "No context figure."

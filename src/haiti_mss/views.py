@@ -259,6 +259,22 @@ def model(report, state: State, dataset_) -> dict:
         for col in ("Months to half", "Months to 90%"):
             table[col] = table[col].map(lambda v: "not within the data" if pd.isna(v)
                                         else f"{v:.0f}")
+    elif (m := state.mission(mission)) is not None and pd.notna(m["ceiling"]):
+        # A successor force with a record of its own but no fitted model: its month-end
+        # strength against the same reference paths to its ceiling (no person-months are
+        # computed: it started with its predecessor's personnel, so a sum would flatter it).
+        ends = reference._month_ends(state, mission)
+        tot = ends[["month_end", "total"]]
+        if len(tot):
+            out.update({"observed": tot.reset_index(drop=True),
+                        "counted_on": ends["stated_date"].iloc[-1],
+                        "observed_label": "This force (sources, reconstructed)",
+                        "planned_label": "ceiling",
+                        "shares": reference.shares(dataset_),
+                        "planned": float(m["ceiling"]), "start": m["start"],
+                        "reference_sources": sorted(
+                            set(dataset_.reference_missions["source_id"])
+                            | set(dataset_.reference_points["source_id"]))})
     if report.out_of_sample is not None:
         oos = report.out_of_sample
         out["out_of_sample"] = pd.DataFrame({
@@ -322,3 +338,29 @@ def context_table(state: State) -> pd.DataFrame:
             r = own.iloc[-1:].itertuples().__next__()
             add(r, f"{r.date.day} {r.date:%B %Y} (latest reported)")
     return pd.DataFrame(rows)
+
+
+def context_series(state: State) -> dict:
+    """The context as time series for a chart, as known on the report's date:
+    ``killings``, one row per reported period of killings in Haiti (``start``, ``end``,
+    ``total``, ``per_month`` = the total spread evenly over the period's months); and
+    ``displaced``, the counts of people displaced inside Haiti at the dates they describe.
+    Only figures whose date a source stated are drawn (a page's own date is not the date of
+    the count it repeats); restatements count once."""
+    c = state.context
+    empty = {"killings": pd.DataFrame(columns=["start", "end", "total", "per_month",
+                                               "source_id"]),
+             "displaced": pd.DataFrame(columns=["date", "value", "source_id"])}
+    if c is None or c.empty:
+        return empty
+    c = c[c["latest"].astype(bool) & (c["geography"] == "HTI")]
+    k = c[(c["indicator"] == "people_killed") & c["period_start"].notna()
+          & c["period_end"].notna()]
+    k = k.assign(start=k["period_start"], end=k["period_end"], total=k["value"])
+    months = ((k["end"] - k["start"]).dt.days + 1) / (365.25 / 12)
+    k = k.assign(per_month=k["total"] / months)
+    d = c[(c["indicator"] == "idp") & c["refers_to_date_stated"].astype(bool)]
+    return {"killings": k[["start", "end", "total", "per_month", "source_id"]]
+            .sort_values(["start", "end"]).reset_index(drop=True),
+            "displaced": d[["date", "value", "source_id"]].sort_values("date")
+            .reset_index(drop=True)}

@@ -1,0 +1,109 @@
+"""The timeline, the contributor profiles, the context chart's series and the successor
+force's pace: what report 01 and 03 show beside the head-counts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from haiti_mss import events, load_dataset, narrative, resolve_on, views
+from haiti_mss.personnel import monthly
+
+from .test_asof import HANDOVER, MONEY
+from .tinydata import build
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = build(tmp_path_factory.mktemp("tiny-events") / "data", personnel=HANDOVER,
+                   money=MONEY)
+    return load_dataset(folder)
+
+
+def test_the_timeline_holds_votes_flows_and_money_but_never_a_head_count(tiny):
+    state = resolve_on(tiny, "2026-01-01")
+    mss = events.timeline(state, "MSS")
+    assert list(mss["date"]) == sorted(mss["date"])
+    what = list(mss["what"])
+    assert "Kenya: pledges 1,000" in what and "Kenya: 400 arrive" in what
+    # A head-count (735 deployed) is a stock, not an event.
+    assert not any("735" in w for w in what)
+    assert what[-1] == "The MSS ends; the GSF takes over its personnel"
+    money = mss[mss["lane"] == "Money promised"]
+    assert list(money["who"]) == ["Canada"]  # the GSF's pledge is not the MSS's money
+    gsf = events.timeline(state, "GSF")
+    rotation = gsf[gsf["lane"].isin(["Arrivals", "Departures"])]["what"].tolist()
+    assert rotation == ["Kenya: 230 arrive in a rotation, replacing others",
+                        "Kenya: 230 leave in a rotation, replaced by others"]
+    assert "The GSF takes over the MSS's personnel" in gsf["what"].tolist()
+
+
+def test_the_timeline_knows_nothing_after_its_date(dataset):
+    for as_of in ("2024-09-30", "2025-02-08"):
+        t = events.timeline(resolve_on(dataset, as_of), "MSS")
+        assert len(t) and t["date"].max() <= pd.Timestamp(as_of)
+    # A pledge stated only for the whole mission (a sum of contributors) is not an event.
+    t = events.timeline(resolve_on(dataset, "latest"), "MSS")
+    assert not t["what"].str.contains("2,900|3,000").any()
+
+
+def test_profiles_agree_with_the_monthly_series_and_the_handover(tiny, dataset):
+    state = resolve_on(tiny, "2026-01-01")
+    gsf = events.profiles(state, "GSF").set_index("contributor_iso3")
+    # What each contributor brought over is what the MSS had at its end; nothing is added.
+    assert gsf["carried_over"].to_dict() == {"KEN": 735, "GTM": 150}
+    ken = " ".join(events.profile_sentences(gsf.loc["KEN"].to_dict(), "GSF", ended=False))
+    assert ken.startswith("Came over from the MSS with 735 personnel on the ground (2 October 2025).")
+    assert "a rotation replaces people" in ken and "First personnel arrived" not in ken
+
+    real = resolve_on(dataset, "latest")
+    prof = events.profiles(real, "MSS").set_index("contributor_iso3")
+    per = monthly(real, "MSS")
+    for iso, row in prof.iterrows():
+        own = per[per["contributor_iso3"] == iso]["deployed"]
+        assert row["peak_deployed"] == (own.max() if len(own) else 0), iso
+    ben = " ".join(events.profile_sentences(prof.loc["BEN"].to_dict(), "MSS", ended=True))
+    assert "No arrival had been reported." in ben and "not delivered" in ben
+
+
+def test_successor_title_counts_what_it_took_over_and_what_is_new(dataset):
+    state = resolve_on(dataset, "latest")
+    prof = events.profiles(state, "GSF")
+    title = events.timeline_title(events.timeline(state, "GSF"), "GSF", prof, state.as_of)
+    took = int(prof["carried_over"].fillna(0).sum())
+    handed = state.mission("MSS")
+    assert f"took over {took:,} personnel from the MSS" in title
+    new = prof[prof["carried_over"].isna() & prof["pledged"].notna()]
+    assert f"pledged {int(new['pledged'].sum()):,} more" in title
+    assert handed["status"] == "ended"
+
+
+def test_context_series_draws_only_counts_dated_by_their_source(dataset):
+    series = views.context_series(resolve_on(dataset, "latest"))
+    d = series["displaced"]
+    # ctx-022 ("315 thousand registered in December 2023", re-reported in January 2025) has no
+    # stated date: drawn at its article's date it would read as a fall from a million.
+    assert not (d["value"] == 315000).any()
+    assert d["date"].is_monotonic_increasing
+    k = series["killings"]
+    q3 = k[(k["start"] == "2025-07-01") & (k["end"] == "2025-09-30")].iloc[0]
+    assert q3["per_month"] == pytest.approx(1247 / (92 / (365.25 / 12)))
+    title = narrative.context_title(series)
+    assert title.startswith("About 413 people a month were killed in July–September 2025")
+
+
+def test_the_gsf_is_drawn_against_other_missions_pace(dataset):
+    from haiti_mss import reference
+
+    state = resolve_on(dataset, "latest")
+    ends = reference._month_ends(state, "GSF")
+    shown = {"observed": ends[["month_end", "total"]], "shares": reference.shares(dataset),
+             "planned": 5550.0, "start": state.mission("GSF")["start"],
+             "counted_on": ends["stated_date"].iloc[-1]}
+    title = narrative.successor_pace_title(shown, "GSF")
+    last = int(ends["total"].iloc[-1])
+    assert title.startswith(f"GSF: {last:,} on the ground at the last count")
+    share = reference.shares(dataset)
+    avg = share[share["mission"] == "UN average"].set_index("month")["share"]
+    k = int((ends["month_end"] >= ends["stated_date"].iloc[-1]).idxmax()) + 1
+    assert f"about {round(5550 * avg[k], -1):,.0f} by then" in title
