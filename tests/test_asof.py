@@ -312,3 +312,33 @@ def test_a_total_the_parts_do_not_fit_wins_over_them(tmp_path):
     # An exact total always wins, and "at least 500" is not met by 424.
     assert _rounded_total(tmp_path, "430", "")["total_deployed"] == 430
     assert _rounded_total(tmp_path, "500", "at_least")["total_deployed"] == 500
+
+
+ROUNDED_AFTER_EXACT = [
+    {"fact_id": "r-001", "mission": "MSS", "contributor_iso3": "KEN", "event": "deployed",
+     "count": "735", "refers_to_date": "2025-09-22", "source_id": "s-2025-09-22"},
+    {"fact_id": "r-002", "mission": "MSS", "contributor_iso3": "GTM", "event": "deployed",
+     "count": "259", "refers_to_date": "2025-06-26", "source_id": "s-2025-06-27"},
+    # An exact count of the whole mission, newer than every contributor's own figure...
+    {"fact_id": "r-003", "mission": "MSS", "event": "deployed", "count": "970",
+     "refers_to_date": "2025-09-30", "source_id": "s-2025-09-30"},
+    # ...then a rounded "nearly 1,000" the next day: it fits the (older) parts, but it must
+    # not bring back the parts' 994 over the newer exact 970.
+    {"fact_id": "r-004", "mission": "MSS", "event": "deployed", "count": "1000",
+     "refers_to_date": "2025-10-01", "source_id": "s-2025-10-01", "qualifier": "about"},
+]
+
+
+def test_a_rounded_total_never_overrides_a_newer_exact_count(tmp_path):
+    folder = build(tmp_path / "data", personnel=ROUNDED_AFTER_EXACT, money=MONEY)
+    state = resolve_on(load_dataset(folder), "2025-10-01")
+    tot = state.totals[state.totals["mission"] == "MSS"].set_index("month_end")["total"]
+    assert tot[pd.Timestamp("2025-09-30")] == 970
+    assert tot[pd.Timestamp("2025-10-01")] == 970
+    # A contributor's later change still rolls the exact count forward.
+    later = ROUNDED_AFTER_EXACT + [
+        {"fact_id": "r-005", "mission": "MSS", "contributor_iso3": "GTM", "event": "deployed",
+         "count": "235", "refers_to_date": "2025-10-01", "source_id": "s-2025-10-01"}]
+    state = resolve_on(load_dataset(build(tmp_path / "later", personnel=later, money=MONEY)), "2025-10-01")
+    tot = state.totals[state.totals["mission"] == "MSS"].set_index("month_end")["total"]
+    assert tot[pd.Timestamp("2025-10-01")] == 970 - 24

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from haiti_mss import events, load_dataset, narrative, resolve_on, views
+from haiti_mss import events, load_dataset, narrative, resolve_on, snapshot, views
 from haiti_mss.personnel import monthly
 
 from .test_asof import HANDOVER, MONEY
@@ -69,9 +69,13 @@ def test_profiles_agree_with_the_monthly_series_and_the_handover(tiny, dataset):
 def test_successor_title_counts_what_it_took_over_and_what_is_new(dataset):
     state = resolve_on(dataset, "latest")
     prof = events.profiles(state, "GSF")
-    title = events.timeline_title(events.timeline(state, "GSF"), "GSF", prof, state.as_of)
-    took = int(prof["carried_over"].fillna(0).sum())
+    took = events.handed_over(state, "GSF")
+    title = events.timeline_title(events.timeline(state, "GSF"), "GSF", prof, state.as_of,
+                                  took=took)
     handed = state.mission("MSS")
+    # The same total the snapshot gives for the handover, not a second sum.
+    snap = snapshot("latest", dataset).headline()["missions"]["MSS"]["handed_over"]
+    assert took == snap["total"]
     assert f"took over {took:,} personnel from the MSS" in title
     new = prof[prof["carried_over"].isna() & prof["pledged"].notna()]
     assert f"pledged {int(new['pledged'].sum()):,} more" in title

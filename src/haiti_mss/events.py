@@ -118,12 +118,24 @@ def timeline_table(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def handed_over(state: State, mission: str) -> int | None:
+    """The total a successor took over: its predecessor's total on its last day (the same
+    figure the snapshot reports), or None for a first mission."""
+    m = state.mission(mission)
+    if m is None or not isinstance(m["replaces"], str) or not m["replaces"]:
+        return None
+    prev = state.totals[state.totals["mission"] == m["replaces"]]
+    return int(prev["total"].iloc[-1]) if len(prev) else None
+
+
 def timeline_title(events: pd.DataFrame, mission: str, profiles: pd.DataFrame | None = None,
-                   as_of=None) -> str:
+                   as_of=None, took: int | None = None) -> str:
     """The finding. A first mission: how long from its first vote to its first arrival. A
-    successor: how many it took over, and whether anything pledged since had arrived."""
+    successor: how many it took over (``took``, the predecessor's last total; else the sum of
+    the contributors' figures), and whether anything pledged since had arrived."""
     if profiles is not None and len(profiles) and profiles["carried_over"].notna().any():
-        took = int(profiles["carried_over"].fillna(0).sum())
+        parts = int(profiles["carried_over"].fillna(0).sum())
+        took = parts if took is None else took
         source = profiles["carried_from"].dropna().iloc[0]
         new = profiles[profiles["carried_over"].isna() & profiles["pledged"].notna()]
         head = f"{mission}: took over {took:,} personnel from the {source}"

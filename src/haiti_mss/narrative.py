@@ -669,7 +669,10 @@ def index_story(state) -> dict:
     if h:
         s.append(f"On {_date(h['date'])} the Gang Suppression Force (GSF), authorized by "
                  f"resolution 2793 with a ceiling of 5,550, replaced it, and the MSS's "
-                 f"{h['total']:,} personnel stayed on under the new force.")
+                 f"{h['total']:,} personnel"
+                 + (f" (the contributors' own figures add up to {h['sum_of_contributors']:,})"
+                    if h["sum_of_contributors"] != h["total"] else "")
+                 + " stayed on under the new force.")
     if gsf and gsf["status"] == "active":
         new = [x for x in gsf["contributors"] if x["pledged"]]
         ceiling = (gsf["planned_strength"] or {}).get("count") or 5550

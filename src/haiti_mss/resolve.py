@@ -289,6 +289,17 @@ def consistent(summed: int, stated: int, qualifier) -> bool:
     return summed == stated
 
 
+def _is_rounded(row) -> bool:
+    q = row.get("qualifier")
+    return isinstance(q, str) and q in ("about", "at_least", "at_most")
+
+
+def last_parts_on(parts: dict[str, list[tuple]], on: pd.Timestamp):
+    """The newest date any contributor's own figure was reported for, up to ``on``."""
+    dates = [strength_at(rec, on)[3] for rec in parts.values()]
+    return max([d for d in dates if d is not None], default=pd.Timestamp.min)
+
+
 def _approx(row) -> str:
     words = {"about": "about ", "at_least": "at least ", "at_most": "at most "}
     q = row.get("qualifier")
@@ -312,6 +323,14 @@ def _mission_total(mission: str, on: pd.Timestamp, parts: dict[str, list[tuple]]
         at_row = sum(strength_at(rec, row["date"])[0] for rec in parts.values())
         if parts and consistent(at_row, int(row["count"]), row.get("qualifier")):
             agrees = row
+            # A rounded total only confirms the parts it fits; it never brings them back over
+            # an exact count of the whole mission that is newer than every part's own figure.
+            exact = st[st["qualifier"].isna() | (st["qualifier"] == "")]
+            if _is_rounded(row) and not exact.empty:
+                ex = exact.sort_values(["date", "source_rank"]).iloc[-1]
+                if last_parts is None or ex["date"] > last_parts_on(parts, ex["date"]):
+                    anchor, agrees = (ex["date"], int(ex["count"]), ex["fact_id"],
+                                      ex["source_id"]), None
         else:
             anchor = (row["date"], int(row["count"]), row["fact_id"], row["source_id"])
     carry = carried_total.get(mission)
