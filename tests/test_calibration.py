@@ -133,3 +133,18 @@ def test_the_engine_is_scored_on_missions_it_never_saw(report):
     assert {"MINUSTAH", "UNAMID", "MINUSMA", "MINUSCA", "UNMIL", "AMISOM"} <= set(oos["mission"])
     assert set(oos["params"]) == {"calibrated", "prior"}
     assert oos["crps_share"].between(0, 1).all()
+
+
+def test_the_kernel_distances_equal_the_direct_quadratic_form():
+    import numpy as np
+
+    from haiti_mss.calibration import _mahalanobis_sq
+
+    rng = np.random.default_rng(3)
+    a, b = rng.random((40, 5)), rng.random((30, 5))
+    m = rng.random((5, 5))
+    cov = m @ m.T + 0.1 * np.eye(5)
+    diff = a[:, None, :] - b[None, :, :]
+    direct = np.einsum("ijk,kl,ijl->ij", diff, np.linalg.inv(cov), diff)
+    np.testing.assert_allclose(_mahalanobis_sq(a, b, np.linalg.cholesky(cov)), direct,
+                               rtol=1e-9, atol=1e-9)

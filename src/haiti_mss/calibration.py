@@ -107,6 +107,19 @@ def _params_from_unit(u: np.ndarray, names, lo, hi, table, setting) -> dict[str,
     return with_derived(p, setting)
 
 
+def _mahalanobis_sq(a: np.ndarray, b: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Squared Mahalanobis distances between every row of ``a`` and every row of ``b`` under
+    the covariance whose Cholesky factor is ``chol``: both sets are whitened once (solving
+    against the factor), then |x|^2 + |y|^2 - 2 x.y by one matrix product, instead of an
+    N x N x k array of differences."""
+    from scipy.linalg import solve_triangular
+
+    wa = solve_triangular(chol, a.T, lower=True).T
+    wb = solve_triangular(chol, b.T, lower=True).T
+    sq = (wa ** 2).sum(1)[:, None] + (wb ** 2).sum(1)[None, :] - 2.0 * wa @ wb.T
+    return np.maximum(sq, 0.0)
+
+
 def abc_smc(setting: model.Setting, table: pd.DataFrame, obs: Target, gates=model.GATES,
             n_particles: int = 1000, generations: int = 4, quantile: float = 0.5,
             seed: int = 7, max_rounds: int = 8, prior_factor: int = 10) -> Posterior:
@@ -144,7 +157,6 @@ def abc_smc(setting: model.Setting, table: pd.DataFrame, obs: Target, gates=mode
         eps = float(np.quantile(dist, quantile))
         cov = 2.0 * np.cov(theta.T, aweights=weights) + 1e-10 * np.eye(k)
         chol = np.linalg.cholesky(cov)
-        inv = np.linalg.inv(cov)
         got_u, got_s, got_d, tried = [], [], [], 0
         for _ in range(max_rounds):
             b = n_particles * 3
@@ -168,8 +180,7 @@ def abc_smc(setting: model.Setting, table: pd.DataFrame, obs: Target, gates=mode
         new_s = {key: np.concatenate([s[key] for s in got_s])[:n_particles] for key in shocks}
         if len(new_u) < n_particles // 4:
             break  # the tolerance can no longer be met: stop at the previous generation
-        diff = new_u[:, None, :] - theta[None, :, :]
-        kern = np.exp(-0.5 * np.einsum("ijk,kl,ijl->ij", diff, inv, diff))
+        kern = np.exp(-0.5 * _mahalanobis_sq(new_u, theta, chol))
         w = 1.0 / np.maximum(kern @ weights, 1e-300)
         w /= w.sum()
         theta, shocks, dist, weights = new_u, new_s, new_d, w
