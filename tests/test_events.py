@@ -111,3 +111,20 @@ def test_the_gsf_is_drawn_against_other_missions_pace(dataset):
     avg = share[share["mission"] == "UN average"].set_index("month")["share"]
     k = int((ends["month_end"] >= ends["stated_date"].iloc[-1]).idxmax()) + 1
     assert f"about {round(5550 * avg[k], -1):,.0f} by then" in title
+
+
+def test_a_plan_announced_later_stands_beside_the_pledge_not_in_its_place(dataset):
+    state = resolve_on(dataset, "latest")
+    gsf = events.timeline(state, "GSF")["what"].tolist()
+    assert "Chad: pledges 1,500" in gsf
+    assert "Chad: announces 800 to be sent (under its pledge, not added to it)" in gsf
+    c = state.contributors.set_index(["mission", "contributor_iso3"])
+    assert c.loc[("GSF", "TCD"), "pledged"] == 1500
+
+
+def test_belize_is_dated_by_its_first_pledge_not_a_restatement(dataset):
+    from haiti_mss.personnel import pledge_delivery
+
+    d = pledge_delivery(resolve_on(dataset, "latest"), "MSS").set_index("contributor_iso3")
+    assert str(d.loc["BLZ", "first_pledge_date"].date()) == "2023-10-04"
+    assert d.loc["BLZ", "months_to_first_arrival"] > 11

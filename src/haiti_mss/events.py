@@ -52,7 +52,9 @@ def timeline(state: State, mission: str) -> pd.DataFrame:
     p = state.personnel
     p = p[(p["mission"] == mission) & (p["contributor_iso3"].fillna("") != "")]
     verbs = {"pledged": ("Pledges", "pledges {n}"), "arrived": ("Arrivals", "{n} arrive"),
-             "departed": ("Departures", "{n} leave")}
+             "departed": ("Departures", "{n} leave"),
+             "announced": ("Pledges", "announces {n} to be sent (under its pledge, not added "
+                                      "to it)")}
     # How a caveat changes what the row says; cumulative counts and conflations never drive a
     # series, so they are not events either.
     notes = {"relief": {"pledged": "announces a relief contingent of {n}, to replace those in "
@@ -206,6 +208,7 @@ def profiles(state: State, mission: str) -> pd.DataFrame:
             "latest_deployed": None if pd.isna(now) else int(now),
             "latest_basis": r.basis, "last_reported": r.last_reported,
             "delivery": None if d is None else d["delivery"],
+            "announced": r.announced, "announced_date": r.announced_date,
             "carried_over": carried.get(r.contributor_iso3),
             "carried_from": m["replaces"] if r.contributor_iso3 in carried else None,
             "carried_on": m["start"] if r.contributor_iso3 in carried else pd.NaT,
@@ -256,6 +259,10 @@ def profile_sentences(row, mission: str, ended: bool) -> list[str]:
                     f"{'s' if row['departures_reported'] != 1 else ''} reported, "
                     f"{row['people_departed']:,} people (a rotation replaces people, it does "
                     f"not add them)" if row["departures_reported"] else "") + ".")
+    ann = row.get("announced")
+    if ann is not None and pd.notna(ann):
+        s.append(f"Announced {int(ann):,} to be sent ({_date(row['announced_date'])}), under "
+                 f"its pledge.")
     if row["peak_deployed"]:
         s.append(f"Most on the ground at a month end: {row['peak_deployed']:,} "
                  f"({pd.Timestamp(row['peak_month']):%B %Y}).")
