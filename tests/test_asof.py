@@ -335,10 +335,48 @@ def test_a_rounded_total_never_overrides_a_newer_exact_count(tmp_path):
     tot = state.totals[state.totals["mission"] == "MSS"].set_index("month_end")["total"]
     assert tot[pd.Timestamp("2025-09-30")] == 970
     assert tot[pd.Timestamp("2025-10-01")] == 970
-    # A contributor's later change still rolls the exact count forward.
+    # People reported leaving move the exact count; a contributor's re-measured head-count
+    # (a new count of the same people) does not.
     later = ROUNDED_AFTER_EXACT + [
-        {"fact_id": "r-005", "mission": "MSS", "contributor_iso3": "GTM", "event": "deployed",
-         "count": "235", "refers_to_date": "2025-10-01", "source_id": "s-2025-10-01"}]
-    state = resolve_on(load_dataset(build(tmp_path / "later", personnel=later, money=MONEY)), "2025-10-01")
+        {"fact_id": "r-005", "mission": "MSS", "contributor_iso3": "GTM", "event": "departed",
+         "count": "24", "refers_to_date": "2025-10-01", "source_id": "s-2025-10-01"}]
+    state = resolve_on(load_dataset(build(tmp_path / "later", personnel=later, money=MONEY)),
+                       "2025-10-01")
     tot = state.totals[state.totals["mission"] == "MSS"].set_index("month_end")["total"]
     assert tot[pd.Timestamp("2025-10-01")] == 970 - 24
+    recount = ROUNDED_AFTER_EXACT + [
+        {"fact_id": "r-005", "mission": "MSS", "contributor_iso3": "GTM", "event": "deployed",
+         "count": "235", "refers_to_date": "2025-10-01", "source_id": "s-2025-10-01"}]
+    state = resolve_on(load_dataset(build(tmp_path / "recount", personnel=recount,
+                                          money=MONEY)), "2025-10-01")
+    tot = state.totals[state.totals["mission"] == "MSS"].set_index("month_end")["total"]
+    assert tot[pd.Timestamp("2025-10-01")] == 970
+
+
+BOUNDS = [
+    {"fact_id": "b-001", "mission": "MSS", "contributor_iso3": "KEN", "event": "deployed",
+     "count": "744", "refers_to_date": "2025-02-06", "source_id": "s-2025-02-06"},
+    # "More than 700": true of the 744 already there, so it must not lower them to 700...
+    {"fact_id": "b-002", "mission": "MSS", "contributor_iso3": "KEN", "event": "deployed",
+     "count": "700", "refers_to_date": "2025-08-27", "source_id": "s-2025-08-27",
+     "qualifier": "at_least"},
+    # ...while an exact count still replaces the figure.
+    {"fact_id": "b-003", "mission": "MSS", "contributor_iso3": "KEN", "event": "deployed",
+     "count": "735", "refers_to_date": "2025-09-22", "source_id": "s-2025-09-22"},
+    # A bound the standing figure does not meet is news: "more than 800" raises it.
+    {"fact_id": "b-004", "mission": "MSS", "contributor_iso3": "KEN", "event": "deployed",
+     "count": "800", "refers_to_date": "2025-09-28", "source_id": "s-2025-09-28",
+     "qualifier": "at_least"},
+]
+
+
+def test_a_bound_the_standing_count_meets_does_not_change_it(tmp_path):
+    state = resolve_on(load_dataset(build(tmp_path / "data", personnel=BOUNDS, money=MONEY)),
+                       "2025-09-30")
+    ken = state.totals[state.totals["mission"] == "MSS"].set_index("month_end")["total"]
+    assert ken[pd.Timestamp("2025-08-31")] == 744
+    assert ken[pd.Timestamp("2025-09-30")] == 800
+    before = resolve_on(load_dataset(build(tmp_path / "d2", personnel=BOUNDS[:3],
+                                           money=MONEY)), "2025-09-30")
+    ken = before.totals[before.totals["mission"] == "MSS"].set_index("month_end")["total"]
+    assert ken[pd.Timestamp("2025-09-30")] == 735

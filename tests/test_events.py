@@ -29,8 +29,10 @@ def test_the_timeline_holds_votes_flows_and_money_but_never_a_head_count(tiny):
     # A head-count (735 deployed) is a stock, not an event.
     assert not any("735" in w for w in what)
     assert what[-1] == "The MSS ends; the GSF takes over its personnel"
-    money = mss[mss["lane"] == "Money promised"]
-    assert list(money["who"]) == ["Canada"]  # the GSF's pledge is not the MSS's money
+    money = mss[mss["lane"] == "Money"]
+    # The GSF's pledge is not the MSS's money; a re-report of a deposit is not a new event.
+    assert money["what"].tolist() == ["Canada: $45M paid in so far (UN trust fund)"]
+    assert str(money["date"].iloc[0].date()) == "2024-09-16"
     gsf = events.timeline(state, "GSF")
     rotation = gsf[gsf["lane"].isin(["Arrivals", "Departures"])]["what"].tolist()
     assert rotation == ["Kenya: 230 arrive in a rotation, replacing others",
@@ -54,7 +56,8 @@ def test_profiles_agree_with_the_monthly_series_and_the_handover(tiny, dataset):
     assert gsf["carried_over"].to_dict() == {"KEN": 735, "GTM": 150}
     ken = " ".join(events.profile_sentences(gsf.loc["KEN"].to_dict(), "GSF", ended=False))
     assert ken.startswith("Came over from the MSS with 735 personnel on the ground (2 October 2025).")
-    assert "a rotation replaces people" in ken and "First personnel arrived" not in ken
+    assert "A rotation was reported since 2 October 2025: 230 arrived and 230 left" in ken
+    assert "First personnel arrived" not in ken
 
     real = resolve_on(dataset, "latest")
     prof = events.profiles(real, "MSS").set_index("contributor_iso3")
@@ -91,9 +94,9 @@ def test_context_series_draws_only_counts_dated_by_their_source(dataset):
     assert d["date"].is_monotonic_increasing
     k = series["killings"]
     q3 = k[(k["start"] == "2025-07-01") & (k["end"] == "2025-09-30")].iloc[0]
-    assert q3["per_month"] == pytest.approx(1247 / (92 / (365.25 / 12)))
+    assert q3["per_month"] == pytest.approx(1247 / 3)  # a quarter is three months
     title = narrative.context_title(series)
-    assert title.startswith("About 413 people a month were killed in July–September 2025")
+    assert title.startswith("About 416 people a month were killed in July–September 2025")
 
 
 def test_the_gsf_is_drawn_against_other_missions_pace(dataset):
@@ -102,7 +105,7 @@ def test_the_gsf_is_drawn_against_other_missions_pace(dataset):
     state = resolve_on(dataset, "latest")
     ends = reference._month_ends(state, "GSF")
     shown = {"observed": ends[["month_end", "total"]], "shares": reference.shares(dataset),
-             "planned": 5550.0, "start": state.mission("GSF")["start"],
+             "planned": 5500.0, "start": state.mission("GSF")["start"], "base": 970.0,
              "counted_on": ends["stated_date"].iloc[-1]}
     title = narrative.successor_pace_title(shown, "GSF")
     last = int(ends["total"].iloc[-1])
@@ -110,7 +113,12 @@ def test_the_gsf_is_drawn_against_other_missions_pace(dataset):
     share = reference.shares(dataset)
     avg = share[share["mission"] == "UN average"].set_index("month")["share"]
     k = int((ends["month_end"] >= ends["stated_date"].iloc[-1]).idxmax()) + 1
-    assert f"about {round(5550 * avg[k], -1):,.0f} by then" in title
+    # The reference paths start from what the force took over (970), not from zero.
+    month = ends["month_end"].iloc[k - 1]
+    assert (f"from the 970 it took over it would have had about "
+            f"{round(970 + 4530 * avg[k], -1):,.0f} by the end of {month:%B %Y}") in title
+    table = views._pace_table(shown["observed"], share, 5500.0, 970.0)
+    assert (table["At the UN-average pace"] >= 970).all()
 
 
 def test_a_plan_announced_later_stands_beside_the_pledge_not_in_its_place(dataset):
@@ -128,3 +136,20 @@ def test_belize_is_dated_by_its_first_pledge_not_a_restatement(dataset):
     d = pledge_delivery(resolve_on(dataset, "latest"), "MSS").set_index("contributor_iso3")
     assert str(d.loc["BLZ", "first_pledge_date"].date()) == "2023-10-04"
     assert d.loc["BLZ", "months_to_first_arrival"] > 11
+
+
+def test_money_events_are_promises_as_first_reported_and_deposits_so_far(dataset):
+    for as_of in ("2024-09-30", "latest"):
+        t = events.timeline(resolve_on(dataset, as_of), "MSS")
+        can = t[(t["lane"] == "Money") & t["what"].str.contains("Canada: .* \\(UN trust fund\\)")]
+        first = can.iloc[0]
+        # Canada's C$80.5M, converted: the same promise in every variant, not a later deposit.
+        assert first["what"] == "Canada: $60M promised (UN trust fund)", as_of
+        assert str(first["date"].date()) == "2024-02-22"
+    paid = can[can["what"].str.contains("paid in")]
+    assert paid["usd"].is_monotonic_increasing and paid["usd"].iloc[-1] == 63e6
+    assert str(paid["date"].iloc[-1].date()) == "2025-02-04"
+    # A promise first reported after as much had been paid in adds nothing.
+    us = t[(t["lane"] == "Money") & t["what"].str.startswith("United States")
+           & t["what"].str.contains("UN trust fund")]
+    assert not us["what"].str.contains("promised").any()

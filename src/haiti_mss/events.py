@@ -12,7 +12,7 @@ from .entities import CHANNEL_LABELS, entity_name
 from .resolve import State
 
 # The timeline's lanes, top to bottom, as a reader names them.
-LANES = ["Security Council", "Pledges", "Arrivals", "Departures", "Money promised"]
+LANES = ["Security Council", "Pledges", "Arrivals", "Departures", "Money"]
 
 
 def _date(value) -> str:
@@ -28,8 +28,9 @@ def timeline(state: State, mission: str) -> pd.DataFrame:
     """One row per dated event of ``mission`` known on the state's date, oldest first:
     ``date, lane, who, what, source_id``. Votes are the mandates; pledges, arrivals and
     departures are the personnel events each contributor reported (a flow, never a head-count);
-    money is each instrument to or for the mission at the date it was first reported, in US
-    dollars; the handover is the mission's end. A pledge stated only for the mission as a whole
+    money is each donor's first promise and each report of more paid in (see
+    :func:`_money_events`), in US dollars; the handover is the mission's end. Each event is
+    credited to the first report of it. A pledge stated only for the mission as a whole
     (a sum of contributors) is left out, so no person is counted twice."""
     rows: list[dict] = []
     m = state.mission(mission)
@@ -48,7 +49,8 @@ def timeline(state: State, mission: str) -> pd.DataFrame:
             what += f", ceiling {int(r.ceiling_personnel):,}"
         seen.add(r.mission)
         rows.append({"date": pd.Timestamp(r.adopted_date), "lane": "Security Council",
-                     "who": "UN Security Council", "what": what, "source_id": r.source_id})
+                     "who": "UN Security Council", "what": what, "source_id": r.source_id,
+                     "usd": None})
     p = state.personnel
     p = p[(p["mission"] == mission) & (p["contributor_iso3"].fillna("") != "")]
     verbs = {"pledged": ("Pledges", "pledges {n}"), "arrived": ("Arrivals", "{n} arrive"),
@@ -72,41 +74,83 @@ def timeline(state: State, mission: str) -> pd.DataFrame:
         name = entity_name(r.contributor_iso3)
         rows.append({"date": pd.Timestamp(r.date), "lane": lane, "who": name,
                      "what": f"{name}: " + verb.format(n=f"{int(r.count):,}"),
-                     "source_id": r.source_id})
-    ins = state.instruments
-    if ins is not None and not ins.empty:
-        own = ins[(ins["mission"] == mission) & ins["promised_usd"].notna()
-                  & ins["first_date"].notna()]
-        for r in own.sort_values("first_date").itertuples():
-            name = entity_name(r.donor)
-            channel = CHANNEL_LABELS.get(r.channel, r.channel)
-            rows.append({"date": pd.Timestamp(r.first_date), "lane": "Money promised",
-                         "who": name,
-                         "what": f"{name}: {_usd(r.promised_usd)} ({channel})",
-                         "source_id": _instrument_source(state, r.group_id)})
+                     "source_id": _first_report(state.personnel_decisions, r.group_id,
+                                                "count", r.count, r.source_id),
+                     "usd": None})
+    rows += _money_events(state, mission)
+    # The handover: the day the successor's resolution took effect, cited to that resolution.
+    vote = {r.mission: r.source_id for r in mandates.itertuples()
+            if isinstance(r.replaces, str) and r.replaces}
     if m is not None and m["status"] == "ended" and pd.notna(m["end"]):
         rows.append({"date": pd.Timestamp(m["end"]), "lane": "Security Council",
                      "who": "UN Security Council",
                      "what": f"The {mission} ends; the {m['successor']} takes over its personnel",
-                     "source_id": ""})
+                     "source_id": vote.get(m["successor"], ""), "usd": None})
     if m is not None and isinstance(m["replaces"], str) and m["replaces"] and pd.notna(m["start"]):
         rows.append({"date": pd.Timestamp(m["start"]), "lane": "Security Council",
                      "who": "UN Security Council",
                      "what": f"The {mission} takes over the {m['replaces']}'s personnel",
-                     "source_id": ""})
-    out = pd.DataFrame(rows, columns=["date", "lane", "who", "what", "source_id"])
+                     "source_id": vote.get(mission, ""), "usd": None})
+    out = pd.DataFrame(rows, columns=["date", "lane", "who", "what", "source_id", "usd"])
     order = {lane: i for i, lane in enumerate(LANES)}
     return (out.assign(_lane=out["lane"].map(order)).sort_values(["date", "_lane"], kind="stable")
             .drop(columns="_lane").reset_index(drop=True))
 
 
-def _instrument_source(state: State, group_id: str) -> str:
-    """The source of an instrument's first report (the row its date comes from)."""
+def _first_report(decisions: pd.DataFrame | None, group_id, column: str, value,
+                  fallback: str) -> str:
+    """The earliest report of the same figure in the same group (the root a later report
+    restates), so an event is credited to who reported it first, in every variant alike."""
+    if decisions is None or decisions.empty or not isinstance(group_id, str) or not group_id:
+        return fallback
+    own = decisions[(decisions["group_id"] == group_id)
+                    & decisions["outcome"].isin(["chosen", "lost"])
+                    & (decisions[column] == value)]
+    if own.empty:
+        return fallback
+    return str(own.sort_values(["reported_date", "fact_id"])["source_id"].iloc[0])
+
+
+PROMISES = ("announced", "pledged", "committed")
+
+
+def _money_events(state: State, mission: str) -> list[dict]:
+    """Money on the timeline, donor by donor (stated totals of all donors are stocks, not
+    events): each instrument's first promise at the amount then reported, and each later
+    report that more had been paid in (cumulative, "so far"), in US dollars."""
     money = state.money
-    if money is None or money.empty or "group_id" not in money:
-        return ""
-    own = money[money["group_id"] == group_id].sort_values("date")
-    return str(own["source_id"].iloc[0]) if not own.empty else ""
+    if money is None or money.empty:
+        return []
+    own = money[(money["mission"] == mission) & (money["scope"] == "flow")
+                & money["donor"].notna() & (money["donor"].astype(str) != "")]
+    out = []
+    for gid, rows in own.groupby("group_id", sort=False):
+        rows = rows.sort_values("date")
+        donor = entity_name(rows["donor"].iloc[0])
+        channel = CHANNEL_LABELS.get(rows["channel"].iloc[0], rows["channel"].iloc[0])
+        promise = rows[rows["status"].isin(PROMISES)]
+        received = rows[rows["status"] == "received"]
+        if len(promise):
+            r = promise.iloc[0]
+            before = received[received["date"] <= r["date"]]["amount_usd"]
+        # A promise first reported after as much had been paid in adds nothing to the record.
+        if len(promise) and not (len(before) and before.max() >= r["amount_usd"]):
+            out.append({"date": pd.Timestamp(r["date"]), "lane": "Money", "who": donor,
+                        "what": f"{donor}: {_usd(r['amount_usd'])} promised ({channel})",
+                        "source_id": _first_report(state.money_decisions, gid, "amount",
+                                                   r["amount"], r["source_id"]),
+                        "usd": float(r["amount_usd"])})
+        paid = 0.0
+        for _, r in received.iterrows():
+            if r["amount_usd"] <= paid:
+                continue
+            paid = float(r["amount_usd"])
+            out.append({"date": pd.Timestamp(r["date"]), "lane": "Money", "who": donor,
+                        "what": f"{donor}: {_usd(paid)} paid in so far ({channel})",
+                        "source_id": _first_report(state.money_decisions, gid, "amount",
+                                                   r["amount"], r["source_id"]),
+                        "usd": paid})
+    return out
 
 
 def timeline_table(events: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
@@ -190,20 +234,30 @@ def profiles(state: State, mission: str) -> pd.DataFrame:
         peak_at = (own.loc[own["deployed"].idxmax(), "month_end"] if peak else pd.NaT)
         ev = p[p["contributor_iso3"] == r.contributor_iso3]
         ev = ev[~ev["caveat"].isin(["cumulative", "conflation"])]
-        arr = ev[ev["event"] == "arrived"]
-        dep = ev[ev["event"] == "departed"]
+        relief = ev["caveat"] == "relief"
+        arr = ev[(ev["event"] == "arrived") & ~relief]
+        dep = ev[(ev["event"] == "departed") & ~relief]
+        rot_in = ev[(ev["event"] == "arrived") & relief]
+        rot_out = ev[(ev["event"] == "departed") & relief]
         d = delivery.loc[r.contributor_iso3] if r.contributor_iso3 in delivery.index else None
         now = r.deployed_at_end if ended else r.deployed
         out.append({
             "contributor_iso3": r.contributor_iso3, "name": r.name,
             "pledged": None if pd.isna(r.pledged) else int(r.pledged),
             "first_pledge_date": r.first_pledge_date,
-            "first_arrival": r.first_arrival,
-            "months_to_first_arrival": None if d is None else d["months_to_first_arrival"],
+            # A contingent taken over from the predecessor had arrived long before: its first
+            # date under this force (a rotation, a head-count) is not an arrival.
+            "first_arrival": pd.NaT if r.contributor_iso3 in carried else r.first_arrival,
+            "months_to_first_arrival": None if d is None or r.contributor_iso3 in carried
+            else d["months_to_first_arrival"],
+            "pledge_known_before_arrival": None if d is None
+            else bool(d["pledge_known_before_arrival"]),
             "arrivals_reported": len(arr),
             "people_arrived": int(arr["count"].sum()) if len(arr) else 0,
             "departures_reported": len(dep),
             "people_departed": int(dep["count"].sum()) if len(dep) else 0,
+            "rotated_in": int(rot_in["count"].sum()) if len(rot_in) else 0,
+            "rotated_out": int(rot_out["count"].sum()) if len(rot_out) else 0,
             "peak_deployed": peak, "peak_month": peak_at,
             "latest_deployed": None if pd.isna(now) else int(now),
             "latest_basis": r.basis, "last_reported": r.last_reported,
@@ -245,20 +299,31 @@ def profile_sentences(row, mission: str, ended: bool) -> list[str]:
         s.append("No pledge with a number was reported.")
     if pd.notna(row["first_arrival"]) and not carried:
         wait = row["months_to_first_arrival"]
-        after = (f", {wait:.0f} months after the pledge" if wait is not None and pd.notna(wait)
+        after = (f", {wait:.1f} months after the pledge" if wait is not None and pd.notna(wait)
                  and wait >= 1 else "")
+        if row.get("pledge_known_before_arrival") is False:
+            after = " (the pledge was first reported on arrival)"
         s.append(f"First personnel arrived on {_date(row['first_arrival'])}{after}.")
     elif not carried:
         s.append("No arrival had been reported.")
+    since = f" since {_date(row['carried_on'])}" if carried else ""
     if row["arrivals_reported"]:
         n = row["arrivals_reported"]
-        since = f" since {_date(row['carried_on'])}" if carried else ""
         s.append(f"{n} arrival{'s' if n != 1 else ''} reported{since}, "
                  f"{row['people_arrived']:,} people"
                  + (f"; {row['departures_reported']} departure"
-                    f"{'s' if row['departures_reported'] != 1 else ''} reported, "
-                    f"{row['people_departed']:,} people (a rotation replaces people, it does "
-                    f"not add them)" if row["departures_reported"] else "") + ".")
+                    f"{'s' if row['departures_reported'] != 1 else ''}, "
+                    f"{row['people_departed']:,} people" if row["departures_reported"] else "")
+                 + ".")
+        net = row["people_arrived"] - row["people_departed"] + (carried or 0)
+        if net > row["peak_deployed"] and not row.get("rotated_in"):
+            s.append(f"Those arrivals add up to more than were ever counted on the ground at "
+                     f"once ({row['peak_deployed']:,}): some people left or went uncounted "
+                     f"without a departure being reported.")
+    if row.get("rotated_in") or row.get("rotated_out"):
+        s.append(f"A rotation was reported{since}: {row['rotated_in']:,} arrived and "
+                 f"{row['rotated_out']:,} left, replacing others (a rotation is not added to "
+                 f"the count).")
     ann = row.get("announced")
     if ann is not None and pd.notna(ann):
         s.append(f"Announced {int(ann):,} to be sent ({_date(row['announced_date'])}), under "
@@ -276,6 +341,18 @@ def profile_sentences(row, mission: str, ended: bool) -> list[str]:
     return s
 
 
+def _wait(r) -> str:
+    """Months from pledge to first arrival, in the words the delivery table uses."""
+    if isinstance(r.carried_from, str) and r.carried_from:
+        return f"taken over from the {r.carried_from}"
+    if pd.isna(r.first_arrival):
+        return "no arrival reported"
+    if r.pledge_known_before_arrival is False:
+        return "pledge first reported on arrival"
+    v = r.months_to_first_arrival
+    return "" if v is None or pd.isna(v) else f"{v:.1f}"
+
+
 def profile_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The profiles as a downloadable table, with readable headings."""
     if frame.empty:
@@ -289,11 +366,13 @@ def profile_table(frame: pd.DataFrame) -> pd.DataFrame:
         "Pledged": frame["pledged"].astype("Int64"),
         "Pledge date": frame["first_pledge_date"].map(d),
         "First arrival": frame["first_arrival"].map(d),
-        "Months from pledge to arrival": frame["months_to_first_arrival"].astype(float).round(1),
+        "Months from pledge to arrival": [_wait(r) for r in frame.itertuples()],
         "Arrivals reported": frame["arrivals_reported"],
         "People arrived": frame["people_arrived"],
         "Departures reported": frame["departures_reported"],
         "People departed": frame["people_departed"],
+        "In rotations: arrived": frame["rotated_in"],
+        "In rotations: left": frame["rotated_out"],
         "Most at a month end": frame["peak_deployed"],
         "Month of the most": frame["peak_month"].map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m}"),
         "Latest on the ground": frame["latest_deployed"].astype("Int64"),

@@ -99,9 +99,13 @@ def contributions_summary(snap: Snapshot, mission: str | None = None) -> str:
                      f"</li>")
     stated = m["latest_stated_pledged_total"]
     if stated:
-        parts.append(f"<li>The latest pledge total a source stated for the whole mission was "
-                     f"{_QUAL.get(stated['qualifier'] or '', '')}{_n(stated['count'])} "
-                     f"({_date(stated['date'])}).</li>")
+        words = {"at_most": "up to ", "at_least": "at least ", "about": "about "}
+        parts.append(f"<li>The latest round tally of pledges a source gave for the whole "
+                     f"force was {words.get(stated['qualifier'] or '', '')}"
+                     f"{_n(stated['count'])} ({_date(stated['date'])}), with no breakdown by "
+                     f"country"
+                     + (f"; the pledges on record country by country add up to "
+                        f"{_n(m['total_pledged'])}" if pledgers else "") + ".</li>")
     for c in m["contributors"]:
         if c["announced"] and m["status"] == "active":
             more = (f"it would send {_n(c['announced']['count'])} more" if c["deployed"] else
@@ -123,8 +127,13 @@ def pledged_title(shown: dict, mission: str) -> str:
     m = shown["mission"] or {}
     pledged = m.get("total_pledged") or 0
     if shown["ended"]:
-        on = sum(c["deployed_at_end"] or 0 for c in m.get("contributors", []))
-        return (f"{mission}: {on:,} on the ground when it ended, against {pledged:,} pledged")
+        parts = sum(c["deployed_at_end"] or 0 for c in m.get("contributors", []))
+        h = m.get("handed_over") or {}
+        total = h.get("total", parts)
+        note = (f" (the contributors' own figures add up to {parts:,})" if parts != total
+                else "")
+        return (f"{mission}: {total:,} on the ground when it ended{note}, against "
+                f"{pledged:,} pledged")
     on = m.get("sum_of_contributors") or 0
     return f"{mission}: {on:,} on the ground against {pledged:,} pledged"
 
@@ -135,8 +144,9 @@ def pledged_caption(shown: dict, plan) -> str:
             "bars: personnel on the ground" + (" when the mission ended." if shown["ended"]
                                                else " on the report's date."))
     if plan:
-        text += (f" The mission as a whole was planned at {plan['count']:,}"
-                 + (" (the resolution's ceiling)." if plan["quantity"] == "ceiling" else "."))
+        text += (f" The resolution capped the force as a whole at {plan['count']:,}."
+                 if plan["quantity"] == "ceiling"
+                 else f" The mission as a whole was planned at {plan['count']:,}.")
     return text
 
 
@@ -146,8 +156,13 @@ def strength_title(shown: dict, mission: str) -> str:
     if tot.empty:
         return f"{mission}: personnel on the ground"
     peak = tot.loc[tot["total"].idxmax()]
-    return (f"{mission}: at most {int(peak['total']):,} on the ground "
-            f"(reached {_date(peak['month_end'])})")
+    # A total a source stated is dated by the day it describes, not the month end it fills.
+    when = peak["stated_date"] if "stated_date" in peak and pd.notna(peak["stated_date"]) \
+        and str(peak.get("basis", "")).startswith("total stated by a source") \
+        and "since" not in str(peak.get("basis", "")) else None
+    at = (f"stated for {_date(when)}" if when is not None
+          else f"at the end of {pd.Timestamp(peak['month_end']):%B %Y}")
+    return f"{mission}: at its largest, {int(peak['total']):,} on the ground ({at})"
 
 
 def method_pointer() -> str:
@@ -161,6 +176,13 @@ def method_note() -> str:
     """The rules that turn reported facts into the figures shown (HTML)."""
     return (f'<p class="mss-meta"><strong>How figures are chosen.</strong> {escape(CONFLICT_RULE)} '
             f'{escape(DEPLOYED_RULE)}</p>')
+
+
+def _pct(value: float) -> str:
+    """A percentage rounded half up, as readers do (56.5% is 57%), not half to even."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return str(Decimal(repr(round(float(value), 9))).quantize(Decimal("1"), ROUND_HALF_UP))
 
 
 def _usd(value) -> str:
@@ -220,7 +242,7 @@ def funding_summary(overview: dict) -> str:
     if need["n_estimates"] == 1:
         what = f"The one published estimate of the cost was {_usd(need['central'])} a year."
         if received:
-            what += (f" What the fund had received was <strong>{cover['central']:.0f}%"
+            what += (f" What the fund had received was <strong>{_pct(cover['central'])}%"
                      f"</strong> of one year at that estimate.")
         items.append(f"<li>{what}</li>")
     elif need["n_estimates"]:
@@ -228,9 +250,9 @@ def funding_summary(overview: dict) -> str:
                 f"{_usd(need['high'])} a year ({need['n_estimates']} distinct estimates, a "
                 f"range counting once; median {_usd(need['central'])}).")
         if received:
-            what += (f" What the fund had received was <strong>{cover['central']:.0f}%"
-                     f"</strong> of one year at the median estimate ({cover['high']:.0f}% "
-                     f"of the highest, {cover['low']:.0f}% of the lowest). The receipts are "
+            what += (f" What the fund had received was <strong>{_pct(cover['central'])}%"
+                     f"</strong> of one year at the median estimate ({_pct(cover['high'])}% "
+                     f"of the highest, {_pct(cover['low'])}% of the lowest). The receipts are "
                      f"everything paid in since the fund opened, set against a single year.")
         items.append(f"<li>{what}</li>")
     else:
@@ -370,27 +392,28 @@ def _round_people(v: float) -> str:
 
 def successor_pace_title(shown: dict, mission: str) -> str:
     """The finding of a successor force's chart against other missions' pace: its strength
-    at the last count, and where the UN-average pace would have put it by the end of that
-    month (month end 1 = the first month end, as in the chart and the arithmetic)."""
+    at the last count, against where the UN-average pace from what it took over would have put
+    it by the end of that month (month end 1 = the first month end, as in the chart)."""
     obs = shown["observed"].reset_index(drop=True)
-    last = obs.iloc[-1]
-    when = pd.Timestamp(last["month_end"])
+    total = int(obs["total"].iloc[-1])
     k = len(obs)
     counted = shown.get("counted_on")
-    if counted is not None and pd.notna(counted) and pd.Timestamp(counted) < when:
-        when = pd.Timestamp(counted)
-        k = int((obs["month_end"] >= when).idxmax()) + 1
-        at_text = f"at the last count ({_date(when)})"
+    if counted is not None and pd.notna(counted):
+        k = int((obs["month_end"] >= pd.Timestamp(counted)).idxmax()) + 1
+        at_text = f"at the last count ({_date(counted)})"
     else:
-        at_text = f"at the end of {when:%B %Y}"
-    total = int(last["total"])
+        at_text = f"at the end of {obs['month_end'].iloc[-1]:%B %Y}"
+    month = obs["month_end"].iloc[k - 1]
+    label = shown.get("planned_label", "ceiling")
     head = (f"{mission}: {total:,} on the ground {at_text}, "
-            f"{total / shown['planned'] * 100:.0f}% of its ceiling of {shown['planned']:,.0f}")
+            f"{total / shown['planned'] * 100:.0f}% of its {label} of {shown['planned']:,.0f}")
     avg = shown["shares"][shown["shares"]["mission"] == "UN average"].set_index("month")["share"]
     if avg.empty:
         return head
-    at = shown["planned"] * avg.get(k, avg.iloc[-1])
-    return head + f"; at the UN-average pace it would have had about {round(at, -1):,.0f} by then"
+    base = float(shown.get("base") or 0)
+    at = base + (shown["planned"] - base) * avg.get(k, avg.iloc[-1])
+    return (head + f"; at the UN-average pace from the {base:,.0f} it took over it would have "
+                   f"had about {round(at, -1):,.0f} by the end of {month:%B %Y}")
 
 
 def bands_title(report) -> str:

@@ -91,7 +91,7 @@ def plot_pledged_vs_deployed(contributors: pd.DataFrame, ax=None, *, ended: bool
 
 def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, totals: pd.DataFrame | None = None,
                             stated: pd.DataFrame | None = None, planned: int | None = None,
-                            events=()):
+                            events=(), planned_label: str = "planned"):
     """Stacked areas of strength by contributor at each month end, the mission total (line)
     and the totals sources stated (dots)."""
     ax = _new_ax(ax)
@@ -112,7 +112,7 @@ def plot_deployed_over_time(monthly: pd.DataFrame, ax=None, *, totals: pd.DataFr
                    s=16, zorder=3, label="Total as a source stated it")
     if planned:
         ax.axhline(planned, color=PALETTE["planned"], linestyle="--", linewidth=1)
-        ax.text(0.99, planned, f"planned {planned:,}", transform=ax.get_yaxis_transform(),
+        ax.text(0.99, planned, f"{planned_label} {planned:,}", transform=ax.get_yaxis_transform(),
                 color=PALETTE["planned"], va="bottom", ha="right")
     ax.set_ylabel("People on the ground")
     ax.set_xlabel("")
@@ -330,7 +330,7 @@ def plot_model_bands(bands_: pd.DataFrame, observed: pd.Series | None = None, ax
 
 def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: float,
                          start, ax=None, *, label: str = "This mission (sources, reconstructed)",
-                         planned_label: str = "planned"):
+                         planned_label: str = "planned", base: float = 0.0):
     """The mission's reconstructed strength against the planned strength (or a successor's
     ceiling) at other missions' pace (same months since authorization)."""
     ax = _new_ax(ax)
@@ -347,7 +347,7 @@ def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: 
         if own.empty:
             continue
         m = range(1, months + 1)
-        values = [planned * own.get(k, own.iloc[-1]) for k in m]
+        values = [base + (planned - base) * own.get(k, own.iloc[-1]) for k in m]
         dates = [start + pd.offsets.MonthEnd(k) for k in m]
         ax.plot(dates, values, color=color, linestyle=dash, label=labels[key])
     ax.axhline(planned, color=PALETTE["planned"], linewidth=0.8)
@@ -549,7 +549,11 @@ def plot_timeline(events: pd.DataFrame, ax=None):
 
     codes = {entity_name(c): c for c in CONTRIBUTOR_COLOURS}
     seen = set()
-    for r in events.itertuples():
+    # Events of one kind on the same day are spread a little apart, so each dot shows.
+    nth = events.groupby(["lane", "date"]).cumcount().to_numpy()
+    size = events.groupby(["lane", "date"])["date"].transform("size").to_numpy()
+    offset = (nth - (size - 1) / 2) * 0.16
+    for i, r in enumerate(events.itertuples()):
         code = codes.get(r.who)
         people = r.lane in ("Pledges", "Arrivals", "Departures")
         colour = CONTRIBUTOR_COLOURS.get(code, OTHER_COLOUR) if people else "#4a5568"
@@ -557,8 +561,13 @@ def plot_timeline(events: pd.DataFrame, ax=None):
         if label:
             seen.add(r.who)
         marker = "D" if r.lane == "Security Council" else "o"
-        ax.scatter([r.date], [y[r.lane]], s=36, color=colour, marker=marker, zorder=3,
-                   edgecolor="white", linewidth=0.5, label=label)
+        # Money: the dot's area grows with the amount ($1M to $200M), so $0.1M and $200M differ.
+        usd = getattr(r, "usd", None)
+        area = (12 + 140 * (min(float(usd), 2e8) / 2e8) ** 0.5) if r.lane == "Money" and \
+            usd is not None and pd.notna(usd) else 36
+        ax.scatter([r.date], [y[r.lane] + offset[i]], s=area, color=colour, marker=marker,
+                   zorder=3, edgecolor="white", linewidth=0.5, label=label,
+                   alpha=0.8 if r.lane == "Money" else 1.0)
         if r.lane == "Security Council" and r.what.startswith("Resolution"):
             ax.annotate(r.what.split(":")[0].split(" ")[1], (r.date, y[r.lane]),
                         xytext=(0, 7), textcoords="offset points", ha="center",
@@ -591,7 +600,7 @@ def plot_context(series: dict, events=()):
     import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 5.0), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 5.6), sharex=True)
     k = series["killings"]
     for r in k.itertuples():
         short = (r.end - r.start).days < 200
@@ -601,7 +610,7 @@ def plot_context(series: dict, events=()):
     top.set_ylim(0, max(600.0, float(k["per_month"].max()) * 1.15) if len(k) else 600.0)
     top.plot([], [], color="#9b2c2c", linewidth=3, label="Quarter or half-year (average)")
     top.plot([], [], color="#e2a0a0", linewidth=2, label="Longer period (average)")
-    top.legend(loc="upper left", frameon=False)
+
     d = series["displaced"]
     bottom.plot(d["date"], d["value"].astype(float), color="#2c5282", marker="o", markersize=4,
                 linewidth=1.2)
@@ -615,7 +624,10 @@ def plot_context(series: dict, events=()):
                        linestyle=":")
     _month_axis(bottom)
     fig.set_layout_engine("none")
-    fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.08, hspace=0.12)
+    fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.17, hspace=0.12)
+    # The legend under both panels: inside the top one it would cover a period's bar.
+    fig.legend(*top.get_legend_handles_labels(), loc="lower left", bbox_to_anchor=(0.02, 0.0),
+               frameon=False)
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import pandas as pd
@@ -126,12 +127,21 @@ def latest_changes(changelog=None, limit: int = 12) -> tuple[str, list[str]]:
     return heading, bullets[:limit]
 
 
-def report_footer(title: str, version: str, data_date: str) -> str:
-    """How to cite the report, the licences, and what changed in this data version."""
+ROW_TAGS = re.compile(r"\s*\[rows? [^\]]*\]")
+
+
+def report_footer(title: str, version: str, data_date: str, cut: bool = False) -> str:
+    """How to cite the report, the licences, and what changed in this data version. A report
+    cut to an earlier date (``cut``) lists no change: the corrections describe later events,
+    which that report must not show; it points to the changelog in the download instead. Row
+    references (``[rows ...]``) stay in CHANGELOG.md, out of reader text."""
     heading, bullets = latest_changes()
     changes = ""
-    if bullets:
-        items = "".join(f"<li>{escape(b)}</li>" for b in bullets)
+    if cut:
+        changes = ("<p>Corrections to the data are listed in CHANGELOG.md in the data "
+                   "download; they may describe events after this report's date.</p>")
+    elif bullets:
+        items = "".join(f"<li>{escape(ROW_TAGS.sub('', b))}</li>" for b in bullets)
         changes = (f"<details><summary>What changed in this data version ({escape(heading)})"
                    f"</summary><ul>{items}</ul><p>The full list is CHANGELOG.md in the data "
                    f"download.</p></details>")

@@ -20,6 +20,7 @@ import shutil
 import signal
 import sys
 import time
+from html import escape
 from pathlib import Path
 
 from . import offline, paths, publish, specs
@@ -162,9 +163,17 @@ def _with_navigation(html: str, variant: str, notebook: Path) -> str:
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     footer = report_footer(title.group(1).strip() if title else titles[notebook.stem],
                            version.group(1) if version else "unknown",
-                           when.group(1) if when else "unknown")
+                           when.group(1) if when else "unknown",
+                           cut="Data as known on" in html)
+    # Which variant this is, above the page's title, so a reader who lands on one page (a
+    # shared link) knows which date and force it shows.
+    try:
+        kicker = specs.variant_info(variant)["title"]
+    except Exception:  # noqa: BLE001 - a variant outside params/ (a test) has no title
+        kicker = ""
+    top = f'{bar}\n<p class="mss-kicker">{escape(kicker)}</p>' if kicker else bar
     if "<main>" in html:
-        html = html.replace("<main>", f"<main>\n{bar}", 1)
+        html = html.replace("<main>", f"<main>\n{top}", 1)
         head, tail = html.rsplit("</main>", 1)
         html = f"{head}{bar}\n{footer}\n</main>{tail}"
     return html

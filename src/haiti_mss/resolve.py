@@ -205,28 +205,42 @@ def event_records(events: pd.DataFrame) -> list[tuple]:
     if events.empty:
         return []
     caveat = events["caveat"].astype(object).where(events["caveat"].notna(), "")
+    qualifier = (events["qualifier"].astype(object).where(events["qualifier"].notna(), "")
+                 if "qualifier" in events else pd.Series("", index=events.index))
     rows = zip(events["date"], events["event"], events["count"].astype(int),
-               events["source_rank"].astype(int), caveat == "relief", strict=True)
+               events["source_rank"].astype(int), caveat == "relief", qualifier, strict=True)
     return sorted(rows, key=lambda r: (r[0], r[3]))
 
 
 def strength_at(records: list[tuple], on: pd.Timestamp):
-    """See :func:`strength_on`; ``records`` from :func:`event_records`."""
+    """See :func:`strength_on`; ``records`` from :func:`event_records`. A head-count stated
+    as a bound ("more than 700") that the standing figure already satisfies adds nothing: it
+    neither lowers an exact count to its bound nor starts a new base (it only confirms)."""
     upto = [r for r in records if r[0] <= on]
-    stocks = [r for r in upto if r[1] == "deployed"]
-    flows = [r for r in upto if r[1] in FLOW_EVENTS and not r[4]]
-    if stocks:
-        last = stocks[-1]  # sorted by date, then source rank: the best count of the last day
-        start, since = last[2], last[0]
-        later = [r for r in flows if r[0] > since]
+    running = None
+    since = None
+    later: list[tuple] = []
+    confirmed = None
+    for r in upto:
+        if r[1] == "deployed":
+            bound = r[5] if len(r) > 5 else ""
+            if running is not None and ((bound == "at_least" and r[2] <= running)
+                                        or (bound == "at_most" and r[2] >= running)):
+                confirmed = r[0]
+                continue
+            running, since, later = r[2], r[0], []
+        elif r[1] in FLOW_EVENTS and not r[4] and (since is None or r[0] > since):
+            # A head-count of a day already includes that day's arrivals and departures.
+            running = (running or 0) + (r[2] if r[1] == "arrived" else -r[2])
+            later.append(r)
+    if since is not None:
         basis = "reported count" if not later else "reported count + later flows"
-    elif flows:
-        start, since, later, basis = 0, None, flows, "sum of arrivals"
+    elif later:
+        basis = "sum of arrivals"
     else:
         return 0, "no arrival reported", None, None
-    net = sum(r[2] if r[1] == "arrived" else -r[2] for r in later)
-    used = [d for d in [since, later[-1][0] if later else None] if d is not None]
-    return max(int(start + net), 0), basis, since, max(used) if used else None
+    used = [d for d in [since, later[-1][0] if later else None, confirmed] if d is not None]
+    return max(int(running), 0), basis, since, max(used) if used else None
 
 
 def strength_on(events: pd.DataFrame, on: pd.Timestamp) -> tuple[int, str, pd.Timestamp | None,
@@ -289,6 +303,18 @@ def consistent(summed: int, stated: int, qualifier) -> bool:
     return summed == stated
 
 
+def _moved_since(records: list[tuple], since: pd.Timestamp, on: pd.Timestamp) -> int:
+    """How far one contributor moves a stated total between ``since`` and ``on``: the
+    arrivals less the departures reported in between (a relief rotation moves nothing). A
+    later head-count of a contributor the total already counted is a re-measurement, not a
+    movement, and does not move the total; a contributor with no figure at ``since`` adds its
+    whole strength on ``on``."""
+    if strength_at(records, since)[3] is None:
+        return strength_at(records, on)[0]
+    return sum((r[2] if r[1] == "arrived" else -r[2]) for r in records
+               if since < r[0] <= on and r[1] in FLOW_EVENTS and not r[4])
+
+
 def _is_rounded(row) -> bool:
     q = row.get("qualifier")
     return isinstance(q, str) and q in ("about", "at_least", "at_most")
@@ -347,11 +373,11 @@ def _mission_total(mission: str, on: pd.Timestamp, parts: dict[str, list[tuple]]
                 "stated_date": None, "sum_of_contributors": summed, "fact_id": None,
                 "source_id": None, "last_reported": last_parts}
     date, value, fact_id, source_id = anchor
-    at_anchor = sum(strength_at(rec, date)[0] for rec in parts.values())
-    change = summed - at_anchor
+    change = sum(_moved_since(rec, date, on) for rec in parts.values())
     basis = "total stated by a source" if fact_id else "total taken over at the handover"
     if change:
-        basis += f" ({'+' if change > 0 else ''}{change:,} in contributors' figures since)"
+        basis += (f" ({'+' if change > 0 else ''}{change:,} in arrivals and departures "
+                  f"reported since)")
     last = max([d for d in (date, last_parts) if d is not None])
     return {"total": max(value + change, 0), "basis": basis, "stated_total": value,
             "stated_date": date, "sum_of_contributors": summed, "fact_id": fact_id or None,

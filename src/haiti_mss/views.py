@@ -266,12 +266,24 @@ def model(report, state: State, dataset_) -> dict:
         ends = reference._month_ends(state, mission)
         tot = ends[["month_end", "total"]]
         if len(tot):
+            # Head-counts are of uniformed police and soldiers: the uniformed ceiling is the
+            # denominator. The paths start from what the force took over and cover the rest
+            # at each reference mission's pace.
+            uniformed = pd.notna(m["ceiling_uniformed"])
+            ceiling = float(m["ceiling_uniformed"] if uniformed else m["ceiling"])
+            from .events import handed_over
+
+            base = float(handed_over(state, mission) or 0)
+            shares = reference.shares(dataset_)
             out.update({"observed": tot.reset_index(drop=True),
                         "counted_on": ends["stated_date"].iloc[-1],
                         "observed_label": "This force (sources, reconstructed)",
-                        "planned_label": "ceiling",
-                        "shares": reference.shares(dataset_),
-                        "planned": float(m["ceiling"]), "start": m["start"],
+                        "planned_label": "uniformed ceiling" if uniformed else "ceiling",
+                        "base": base,
+                        "pace_table": _pace_table(tot.reset_index(drop=True), shares, ceiling,
+                                                  base),
+                        "shares": shares,
+                        "planned": ceiling, "start": m["start"],
                         "reference_sources": sorted(
                             set(dataset_.reference_missions["source_id"])
                             | set(dataset_.reference_points["source_id"]))})
@@ -287,6 +299,24 @@ def model(report, state: State, dataset_) -> dict:
             "Average forecast error (CRPS, share)": oos["crps_share"].round(2),
             "Truth inside the 80% band (% of months)":
                 (oos["coverage_80"] * 100).round(0).astype(int)})
+    return out
+
+
+def _pace_table(observed: pd.DataFrame, shares: pd.DataFrame, ceiling: float,
+                base: float) -> pd.DataFrame:
+    """The successor's pace chart as a table: its month-end strength and, at each reference
+    mission's pace, what it would have had (the inherited strength plus that mission's share
+    of the rest of the ceiling, month end 1 = the first month end)."""
+    out = pd.DataFrame({"Month end": observed["month_end"].dt.date.astype(str),
+                        "On the ground (sources)": observed["total"].astype(int)})
+    names = {"MINUSTAH": "At MINUSTAH's pace", "UN average": "At the UN-average pace",
+             "AMISOM": "At AMISOM's pace"}
+    for key, col in names.items():
+        own = shares[shares["mission"] == key].set_index("month")["share"]
+        if own.empty:
+            continue
+        out[col] = [int(round(base + (ceiling - base) * own.get(k, own.iloc[-1])))
+                    for k in range(1, len(observed) + 1)]
     return out
 
 
@@ -357,7 +387,12 @@ def context_series(state: State) -> dict:
     k = c[(c["indicator"] == "people_killed") & c["period_start"].notna()
           & c["period_end"].notna()]
     k = k.assign(start=k["period_start"], end=k["period_end"], total=k["value"])
-    months = ((k["end"] - k["start"]).dt.days + 1) / (365.25 / 12)
+    # Whole calendar months when the period is made of them (a quarter is 3), else its days
+    # over the average month's.
+    whole = (k["start"].dt.day == 1) & k["end"].dt.is_month_end
+    calendar = ((k["end"].dt.year - k["start"].dt.year) * 12
+                + k["end"].dt.month - k["start"].dt.month + 1)
+    months = calendar.where(whole, ((k["end"] - k["start"]).dt.days + 1) / (365.25 / 12))
     k = k.assign(per_month=k["total"] / months)
     d = c[(c["indicator"] == "idp") & c["refers_to_date_stated"].astype(bool)]
     return {"killings": k[["start", "end", "total", "per_month", "source_id"]]
