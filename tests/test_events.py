@@ -153,3 +153,12 @@ def test_money_events_are_promises_as_first_reported_and_deposits_so_far(dataset
     us = t[(t["lane"] == "Money") & t["what"].str.startswith("United States")
            & t["what"].str.contains("UN trust fund")]
     assert not us["what"].str.contains("promised").any()
+
+
+def test_benin_is_dated_by_its_pledge_not_a_report_it_was_considering_one(dataset):
+    state = resolve_on(dataset, "latest")
+    prof = events.profiles(state, "MSS").set_index("contributor_iso3")
+    t = events.timeline(state, "MSS")
+    ben = t[t["what"] == "Benin: pledges 1,500"]
+    assert str(prof.loc["BEN", "first_pledge_date"].date()) == "2024-02-28"
+    assert list(ben["date"].dt.date.astype(str)) == ["2024-02-28"]

@@ -58,6 +58,13 @@ def funding_overview(state: State, mission: str = "MSS") -> dict:
         "trust_fund_paid_out": tf["paid_out"],
         "outside_fund_promised_usd": float(inst.loc[inst["channel"] != "un_trust_fund",
                                                     "promised_usd"].sum()),
+        "outside_fund_channel_not_stated_usd": float(
+            inst.loc[inst["channel"] == "unspecified", "promised_usd"].sum()),
+        # A successor's fund is the one set up for its predecessor (see fund_rows): say so.
+        "fund_inherited_from": (state.mission(mission)["replaces"]
+                                if state.mission(mission) is not None
+                                and isinstance(state.mission(mission)["replaces"], str)
+                                else None),
         "annual_requirement_usd": need,
         "fx_flagged_instruments": int(inst["fx_flag"].fillna(False).sum()),
     }

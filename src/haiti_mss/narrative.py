@@ -202,6 +202,11 @@ def funding_summary(overview: dict) -> str:
     stated = overview["trust_fund_stated_received"]
     received = (stated["amount_usd"] if stated else overview["trust_fund_sum_received_usd"])
     items = []
+    if overview.get("fund_inherited_from"):
+        items.append(f"<li>The UN trust fund is the one set up for the "
+                     f"{escape(overview['fund_inherited_from'])}: the figures below include "
+                     f"everything paid in for the {escape(overview['fund_inherited_from'])} "
+                     f"before this force existed.</li>")
     if stated:
         items.append(
             f"<li>The UN trust fund had received <strong>"
@@ -231,9 +236,11 @@ def funding_summary(overview: dict) -> str:
         items.append(f"<li>By {_date(paid['date'])} the fund had paid out "
                      f"{_usd(paid['amount_usd'])} to {escape(entity_name(paid['recipient']))}'s police "
                      f"(reimbursements: money leaving the fund, not its total).</li>")
+    unstated = overview.get("outside_fund_channel_not_stated_usd") or 0
     items.append(f"<li>Outside the fund (bilateral, in kind, support to the Haitian police), "
-                 f"donors had promised {_usd(overview['outside_fund_promised_usd'])}; that money "
-                 f"is counted apart because it pays for different things.</li>")
+                 f"donors had promised {_usd(overview['outside_fund_promised_usd'])}"
+                 + (f", of which {_usd(unstated)} with no channel stated" if unstated else "")
+                 + "; that money is counted apart because it pays for different things.</li>")
     if overview.get("fx_flagged_instruments"):
         n = overview["fx_flagged_instruments"]
         items.append(f"<li>{n} {'promise is' if n == 1 else 'promises are'} converted to dollars "
@@ -241,6 +248,10 @@ def funding_summary(overview: dict) -> str:
                      f"found nearer); the donor table marks {'it' if n == 1 else 'them'}.</li>")
     if need["n_estimates"] == 1:
         what = f"The one published estimate of the cost was {_usd(need['central'])} a year."
+        if overview.get("fund_inherited_from"):
+            what += (f" The receipts set against it include the "
+                     f"{escape(overview['fund_inherited_from'])}'s (the table below says what "
+                     f"the estimate covers).")
         if received:
             what += (f" What the fund had received was <strong>{_pct(cover['central'])}%"
                      f"</strong> of one year at that estimate.")
@@ -289,11 +300,33 @@ def model_summary(report) -> str:
 
             who, score = best_naive(hold)
             beaten = hold["model"]["crps"] < score
-            test = (f" The model behind it {'beats' if beaten else 'does not beat'} a naive "
-                    f"forecast on the MSS's own record (average error {hold['model']['crps']:,.0f}"
-                    f" people against {score:,.0f} for the {who.replace('_', ' ')}), so read it "
+            names = {"random_walk": "a random walk", "linear_trend": "a straight line",
+                     "last_value": "the last value carried forward"}
+            better = [f"{hold[k]['crps']:,.0f} for {n}" for k, n in names.items()
+                      if k in hold and hold[k]["crps"] < hold["model"]["crps"]]
+            test = (f" The model behind it {'beats' if beaten else 'does not beat'} the naive "
+                    f"forecasts on the MSS's own record (average error "
+                    f"{hold['model']['crps']:,.0f} people"
+                    + (f", against {_and(better)}" if better else
+                       f", against {score:,.0f} for the best of them") + "), so read it "
                     + ("as an estimate." if beaten else
                        "as an illustration of the assumptions, not a forecast."))
+        why = ""
+        if start and end["median"] < start:
+            import numpy as np
+
+            d = a.draws
+            att = float(np.median(d["attrition"])) * 100 if "attrition" in d else None
+            lag = float(np.median(d["lag_mean"])) if "lag_mean" in d else None
+            fulfil = float(np.median(d["fulfil_mean"])) * 100 if "fulfil_mean" in d else None
+            why = (f" That is below the {start:,.0f} it started with: in the model, "
+                   + (f"about {att:.1f}% of those on the ground leave each month and only "
+                      f"pledges on record replace them (the contingents taken over from the MSS "
+                      f"have no new pledge), and " if att is not None else "")
+                   + (f"a pledge takes about {lag:.0f} months on average to arrive"
+                      + (f", with about {fulfil:.0f}% of it ever sent" if fulfil is not None
+                         else "") + " (the pace fitted to the MSS)."
+                      if lag is not None else ""))
         items.append(
             f"<li><strong>A projection</strong>, not a finding: if contributors kept to the pace "
             f"the MSS kept, with the money promised to the force's trust fund and the "
@@ -301,7 +334,7 @@ def model_summary(report) -> str:
             f"<strong>{end['median']:,.0f}</strong> people on the ground by "
             f"the end of {pd.Timestamp(end['month']):%B %Y}, when its first 12-month "
             f"authorization runs out (80% band "
-            f"{end['p10']:,.0f} to {end['p90']:,.0f}).{test}</li>")
+            f"{end['p10']:,.0f} to {end['p90']:,.0f}).{why}{test}</li>")
         return f'<div class="mss-summary"><strong>What this shows</strong><ul>{"".join(items)}</ul></div>'
     f = report.facts or {}
     ended = bool(f) and f.get("ended", True)

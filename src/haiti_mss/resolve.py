@@ -427,9 +427,10 @@ def _series(missions, strength, stated, carried, as_of) -> tuple[pd.DataFrame, p
 
 def _first_pledges(personnel: pd.DataFrame) -> dict:
     """(mission, contributor) -> the date of the first report of a pledge, including pledges
-    later revised (a conflated or relief row is no pledge)."""
+    later revised (a conflated or relief row is no pledge, nor is a disputed one)."""
+    disputed = personnel["dispute_note"].fillna("").astype(str).str.strip() != ""
     rows = personnel[(personnel["event"] == "pledged") & personnel["contributor_iso3"].notna()
-                     & ~personnel["caveat"].isin(["conflation", "relief"])]
+                     & ~personnel["caveat"].isin(["conflation", "relief"]) & ~disputed]
     return rows.groupby(["mission", "contributor_iso3"])["refers_to_date"].min().to_dict()
 
 
