@@ -148,3 +148,31 @@ def test_the_kernel_distances_equal_the_direct_quadratic_form():
     direct = np.einsum("ijk,kl,ijl->ij", diff, np.linalg.inv(cov), diff)
     np.testing.assert_allclose(_mahalanobis_sq(a, b, np.linalg.cholesky(cov)), direct,
                                rtol=1e-9, atol=1e-9)
+
+
+def test_the_latin_hypercube_fills_every_stratum_once():
+    import numpy as np
+
+    from haiti_mss.calibration import latin_hypercube
+
+    u = latin_hypercube(50, 4, seed=11)
+    assert u.shape == (50, 4) and (u >= 0).all() and (u < 1).all()
+    for j in range(4):
+        assert sorted(np.floor(u[:, j] * 50).astype(int)) == list(range(50))
+    assert not np.array_equal(latin_hypercube(50, 4, 11), latin_hypercube(50, 4, 12))
+    np.testing.assert_array_equal(latin_hypercube(50, 4, 11), u)
+
+
+def test_sensitivity_is_spearmans_rank_correlation():
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(5)
+    x = rng.random(200)
+    y = x ** 3 + 0.3 * rng.random(200)
+    from haiti_mss.analysis import spearman
+
+    assert spearman(x, y) == pytest.approx(spearmanr(x, y).statistic, abs=1e-12)
+    ties = np.array([1, 1, 2, 3, 3, 3, 4.0])
+    assert spearman(ties, ties[::-1]) == pytest.approx(
+        spearmanr(ties, ties[::-1]).statistic, abs=1e-12)
