@@ -98,7 +98,8 @@ def test_the_context_table_shows_what_was_known_on_each_date(dataset):
     killed = then[then["What"] == "People killed"]
     # OHCHR's "at least 3,661 killed since January" (report of Fri 27 Sep 2024) is the latest
     # period known at the vote; it supersedes the SG's half-year 3,638 (published 25 Sep).
-    period = "1 January 2024 to 27 September 2024 (latest period reported)"
+    period = ("since 1 January 2024, as reported on 27 September 2024 (the end of the period "
+              "counted is not stated; latest period reported)")
     assert killed.loc[period, "Figure"] == "at least 3,661"
     assert not any("2025" in p for p in then.index)
     # A period stated without its end ("so far this year") does not break the table.

@@ -128,6 +128,22 @@ class Dataset:
                        newest=self.newest if self.as_of is not None else self.data_date, **facts)
 
 
+def method_version() -> str:
+    """A short content hash of the code that turns the data into figures (the package's
+    Python, the report notebooks, the model scenarios): with the data version, it names the
+    exact computation, so a printed model figure can be reproduced (the random seeds are
+    fixed; a changed method, even on the same data, changes its draws)."""
+    digest = hashlib.sha256()
+    files = (sorted(paths.PACKAGE_DIR.rglob("*.py")) + sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
+             + sorted(paths.SCENARIOS_DIR.glob("*.yaml")))
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(paths.ROOT).as_posix().encode()
+                          if path.is_relative_to(paths.ROOT) else path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def data_version(data_dir: Path | None = None) -> str:
     """A short content hash of every file in ``data/``: names a data release in reports."""
     data_dir = Path(data_dir or paths.data_dir())
@@ -288,7 +304,10 @@ def coverage_counts(view: Dataset) -> dict:
                           "mandates": len(view.mandates), "fx_rates": len(view.fx_rates)},
         "sources_cited": len(cited),
         "contributors": sorted(frames["personnel"]["contributor_iso3"].dropna().unique().tolist()),
-        "donors": sorted(frames["money"]["donor"].dropna().unique().tolist()),
+        # A contributor's own refunded spending on its contingent is not a donation.
+        "donors": sorted(frames["money"].loc[frames["money"]["caveat"].fillna("")
+                                             != "own_outlay", "donor"].dropna().unique()
+                         .tolist()),
         "first_date": dates.min().date().isoformat() if len(dates) else None,
         "last_date": dates.max().date().isoformat() if len(dates) else None,
         "undated_sources": int(cited["date_published"].isna().sum()),

@@ -32,8 +32,12 @@ def report_header(state, *, label: str) -> str:
     label = label or ("all data" if latest else f"as known on {_date(when)}")
     what = (f"Data to <strong>{_date(when)}</strong>, the date of the newest fact in the "
             f"dataset" if latest else f"Data as known on <strong>{_date(when)}</strong>")
+    from .dataset import method_version
+
     return (f'<p class="mss-meta">{what} ({escape(label)}): only facts published by then '
-            f'are used. Data version <code>{state.data_version}</code>.</p>')
+            f'are used. Data version <code>{state.data_version}</code>, method version '
+            f'<code>{method_version()}</code> (the same two versions give the same figures).'
+            f'</p>')
 
 
 _QUAL = {"about": "about ", "at_least": "at least ", "at_most": "at most "}
@@ -134,8 +138,11 @@ def pledged_title(shown: dict, mission: str) -> str:
                 else "")
         return (f"{mission}: {total:,} on the ground when it ended{note}, against "
                 f"{pledged:,} pledged")
-    on = m.get("sum_of_contributors") or 0
-    return f"{mission}: {on:,} on the ground against {pledged:,} pledged"
+    parts = m.get("sum_of_contributors") or 0
+    total = m.get("total_deployed")
+    total = parts if total is None else total
+    note = (f" (the contributors' own figures add up to {parts:,})" if parts != total else "")
+    return f"{mission}: {total:,} on the ground{note}, against {pledged:,} pledged"
 
 
 def pledged_caption(shown: dict, plan) -> str:

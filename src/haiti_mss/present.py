@@ -127,10 +127,11 @@ def latest_changes(changelog=None, limit: int = 12) -> tuple[str, list[str]]:
     return heading, bullets[:limit]
 
 
-ROW_TAGS = re.compile(r"\s*\[rows? [^\]]*\]")
+ROW_TAGS = re.compile(r"\s*\[(?:rows?|sources?) [^\]]*\]")
 
 
-def report_footer(title: str, version: str, data_date: str, cut: bool = False) -> str:
+def report_footer(title: str, version: str, method: str, data_date: str,
+                  cut: bool = False) -> str:
     """How to cite the report, the licences, and what changed in this data version. A report
     cut to an earlier date (``cut``) lists no change: the corrections describe later events,
     which that report must not show; it points to the changelog in the download instead. Row
@@ -147,5 +148,6 @@ def report_footer(title: str, version: str, data_date: str, cut: bool = False) -
                    f"download.</p></details>")
     return (f'<footer class="mss-footer"><p><strong>How to cite:</strong> "{escape(title)}", '
             f"Haiti MSS deployment and funding tracker, data to {escape(data_date)}, data "
-            f"version {escape(version)}.</p><p><strong>Licences:</strong> code MIT; data CC BY "
-            f"4.0, each figure with its original source as cited.</p>{changes}</footer>")
+            f"version {escape(version)}, method version {escape(method)}.</p>"
+            f"<p><strong>Licences:</strong> code MIT; data CC BY 4.0, each figure with its "
+            f"original source as cited.</p>{changes}</footer>")

@@ -159,10 +159,12 @@ def _with_navigation(html: str, variant: str, notebook: Path) -> str:
     from .present import report_footer
 
     version = re.search(r"Data version <code>([^<]+)</code>", html)
+    method = re.search(r"method version <code>([^<]+)</code>", html)
     when = re.search(r"Data (?:to|as known on) <strong>([^<]+)</strong>", html)
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     footer = report_footer(title.group(1).strip() if title else titles[notebook.stem],
                            version.group(1) if version else "unknown",
+                           method.group(1) if method else "unknown",
                            when.group(1) if when else "unknown",
                            cut="Data as known on" in html)
     # Which variant this is, above the page's title, so a reader who lands on one page (a

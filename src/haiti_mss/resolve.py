@@ -215,18 +215,17 @@ def event_records(events: pd.DataFrame) -> list[tuple]:
 def strength_at(records: list[tuple], on: pd.Timestamp):
     """See :func:`strength_on`; ``records`` from :func:`event_records`. A head-count stated
     as a bound ("more than 700") that the standing figure already satisfies adds nothing: it
-    neither lowers an exact count to its bound nor starts a new base (it only confirms)."""
+    neither replaces an exact count nor counts as a newer report of it (it only confirms). An
+    "about N" is a report of N and replaces the figure."""
     upto = [r for r in records if r[0] <= on]
     running = None
     since = None
     later: list[tuple] = []
-    confirmed = None
     for r in upto:
         if r[1] == "deployed":
             bound = r[5] if len(r) > 5 else ""
             if running is not None and ((bound == "at_least" and r[2] <= running)
                                         or (bound == "at_most" and r[2] >= running)):
-                confirmed = r[0]
                 continue
             running, since, later = r[2], r[0], []
         elif r[1] in FLOW_EVENTS and not r[4] and (since is None or r[0] > since):
@@ -239,7 +238,7 @@ def strength_at(records: list[tuple], on: pd.Timestamp):
         basis = "sum of arrivals"
     else:
         return 0, "no arrival reported", None, None
-    used = [d for d in [since, later[-1][0] if later else None, confirmed] if d is not None]
+    used = [d for d in [since, later[-1][0] if later else None] if d is not None]
     return max(int(running), 0), basis, since, max(used) if used else None
 
 

@@ -348,7 +348,8 @@ def context_table(state: State) -> pd.DataFrame:
     for ind in ("people_killed", "people_kidnapped"):
         own = c[(c["indicator"] == ind) & c["period_start"].notna()]
         # A period stated without its end ("so far this year") ends on the date it describes.
-        own = own.assign(period_end=own["period_end"].fillna(own["date"]))
+        own = own.assign(open_end=own["period_end"].isna(),
+                         period_end=own["period_end"].fillna(own["date"]))
         years = own[(own["period_start"].dt.strftime("%m-%d") == "01-01")
                     & (own["period_end"].dt.strftime("%m-%d") == "12-31")
                     & (own["period_start"].dt.year == own["period_end"].dt.year)]
@@ -360,8 +361,14 @@ def context_table(state: State) -> pd.DataFrame:
         if not rest.empty:
             rest = rest.assign(_len=rest["period_end"] - rest["period_start"])
             r = rest.sort_values(["period_end", "_len"]).iloc[-1:].itertuples().__next__()
-            add(r, f"{r.period_start:%-d %B %Y} to {r.period_end:%-d %B %Y} (latest period "
-                   f"reported)")
+            if r.open_end:
+                # "Since January": the source does not say up to when it counted.
+                add(r, f"since {r.period_start:%-d %B %Y}, as reported on "
+                       f"{r.period_end:%-d %B %Y} (the end of the period counted is not "
+                       f"stated; latest period reported)")
+            else:
+                add(r, f"{r.period_start:%-d %B %Y} to {r.period_end:%-d %B %Y} (latest "
+                       f"period reported)")
     for ind in ("idp", "gang_control_share"):
         own = c[c["indicator"] == ind].sort_values("date")
         if not own.empty:
