@@ -447,11 +447,13 @@ def successor_pace_title(shown: dict, mission: str) -> str:
     label = shown.get("planned_label", "ceiling")
     head = (f"{mission}: {total:,} on the ground {at_text}, "
             f"{total / shown['planned'] * 100:.0f}% of its {label} of {shown['planned']:,.0f}")
-    avg = shown["shares"][shown["shares"]["mission"] == "UN average"].set_index("month")["share"]
-    if avg.empty:
-        return head
+    from .reference import path
+
     base = float(shown.get("base") or 0)
-    at = base + (shown["planned"] - base) * avg.get(k, avg.iloc[-1])
+    avg = path(shown["shares"], "UN average", shown["planned"], k, base)
+    if avg is None:
+        return head
+    at = avg[-1]
     return (head + f"; at the UN-average pace from the {base:,.0f} it took over it would have "
                    f"had about {round(at, -1):,.0f} by the end of {month:%B %Y}")
 
@@ -595,8 +597,9 @@ def validation_note(report) -> str:
              f"{cal['kept']:,} accepted draws.</li>"]
     hold = cal.get("holdout")
     if hold:
-        m, best = hold["model"], min(("last_value", "linear_trend", "random_walk"),
-                                     key=lambda k: hold[k]["crps"])
+        from .scoring import best_naive
+
+        m, best = hold["model"], best_naive(hold)[0]
         items.append(f"<li>Hold-out ({hold['model']['months']} months after "
                      f"{_date(cal['until'])}, not used to fit): the model's average error score "
                      f"(CRPS) is {m['crps']:,.0f} people, against {hold[best]['crps']:,.0f} for "

@@ -341,14 +341,14 @@ def plot_reference_paths(observed: pd.DataFrame, shares: pd.DataFrame, planned: 
               "AMISOM": ("#c05621", ":")}
     labels = {"MINUSTAH": "At MINUSTAH's pace (Haiti 2004)",
               "UN average": "At the UN-average pace", "AMISOM": "At AMISOM's pace (Somalia)"}
+    from .reference import path
+
     months = len(observed)
     for key, (color, dash) in styles.items():
-        own = shares[shares["mission"] == key].set_index("month")["share"]
-        if own.empty:
+        values = path(shares, key, planned, months, base)
+        if values is None:
             continue
-        m = range(1, months + 1)
-        values = [base + (planned - base) * own.get(k, own.iloc[-1]) for k in m]
-        dates = [start + pd.offsets.MonthEnd(k) for k in m]
+        dates = [start + pd.offsets.MonthEnd(k) for k in range(1, months + 1)]
         ax.plot(dates, values, color=color, linestyle=dash, label=labels[key])
     ax.axhline(planned, color=PALETTE["planned"], linewidth=0.8)
     ax.text(0.99, planned, f"{planned_label} {planned:,.0f}", transform=ax.get_yaxis_transform(),

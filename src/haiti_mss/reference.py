@@ -96,6 +96,20 @@ def observed_facts(state, mission: str, planned: float) -> dict:
             "share_of_planned_at_peak": float(series.max() / planned) if planned else None}
 
 
+def path(shares_: pd.DataFrame, key: str, planned: float, months: int,
+         base: float = 0.0) -> np.ndarray | None:
+    """Strength at month ends 1..``months`` at mission ``key``'s pace: ``base`` (what a force
+    started with) plus that mission's share of the rest of ``planned`` (month end 1 = the
+    first month end; past the data, the last share carried forward). None when ``key`` has no
+    pace in the data. The one formula behind the shortfalls, the charts, the pace table and
+    the titles."""
+    own = shares_[shares_["mission"] == key].set_index("month")["share"]
+    if own.empty:
+        return None
+    share = np.array([own.get(m, own.iloc[-1]) for m in range(1, months + 1)])
+    return base + (planned - base) * share
+
+
 def shortfall_against_references(state, mission: str, planned: float, dataset) -> pd.DataFrame:
     """Person-months by which the observed mission fell short of each reference path (the
     planned strength times another mission's share at the same month), over the mission's
@@ -103,17 +117,14 @@ def shortfall_against_references(state, mission: str, planned: float, dataset) -
     strength from the first day), labelled as such."""
     tot = _month_ends(state, mission)
     series = tot["total"].to_numpy(float)
-    months = np.arange(1, len(series) + 1)  # month-end 1 = the first month end
     s = shares(dataset)
     rows = [{"reference": "the planned strength from the first day (arithmetic, no mission "
                           "deploys this fast)",
              "path": "instant", "person_months": float(np.maximum(planned - series, 0).sum())}]
     for key, label in NAMED_PATHS.items():
-        own = s[s["mission"] == key].set_index("month")["share"]
-        if own.empty:
+        ref = path(s, key, planned, len(series))
+        if ref is None:
             continue
-        share = np.array([own.get(m, own.iloc[-1]) for m in months])
-        ref = planned * share
         rows.append({"reference": label, "path": key,
                      "person_months": float(np.maximum(ref - series, 0).sum()),
                      "reference_person_months": float(ref.sum())})

@@ -307,16 +307,16 @@ def _pace_table(observed: pd.DataFrame, shares: pd.DataFrame, ceiling: float,
     """The successor's pace chart as a table: its month-end strength and, at each reference
     mission's pace, what it would have had (the inherited strength plus that mission's share
     of the rest of the ceiling, month end 1 = the first month end)."""
+    from . import reference
+
     out = pd.DataFrame({"Month end": observed["month_end"].dt.date.astype(str),
                         "On the ground (sources)": observed["total"].astype(int)})
     names = {"MINUSTAH": "At MINUSTAH's pace", "UN average": "At the UN-average pace",
              "AMISOM": "At AMISOM's pace"}
     for key, col in names.items():
-        own = shares[shares["mission"] == key].set_index("month")["share"]
-        if own.empty:
-            continue
-        out[col] = [int(round(base + (ceiling - base) * own.get(k, own.iloc[-1])))
-                    for k in range(1, len(observed) + 1)]
+        values = reference.path(shares, key, ceiling, len(observed), base)
+        if values is not None:
+            out[col] = [int(round(v)) for v in values]
     return out
 
 
